@@ -1,0 +1,49 @@
+# hivegym — every workflow is a make target. `make help` lists them.
+
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+BIN         := bin/hivegym
+PKGS        := ./...
+# Benchmarks: BENCH selects, BENCHTIME sets how long each runs.
+BENCH       ?= .
+BENCHTIME   ?= 1s
+
+.PHONY: help build run test test-race lint fmt bench fuzz ci clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+build: ## build bin/hivegym
+	$(GO) build -o $(BIN) ./cmd/hivegym
+
+run: build ## run the main job on the embedded default config
+	./$(BIN) metrics --returns examples/returns/eth-daily.csv --periods-per-year 365
+
+test: ## run the test suite (the command CI runs)
+	$(GO) test -count=1 $(PKGS)
+
+test-race: ## the test suite under the race detector
+	$(GO) test -count=1 -race $(PKGS)
+
+lint: ## gofmt check, go vet, staticcheck (pinned)
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
+
+fmt: ## gofmt the tree
+	gofmt -w $$(git ls-files '*.go')
+
+bench: ## run the benchmarks (BENCH=regexp BENCHTIME=2s to narrow)
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem $(PKGS)
+
+fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
+	@for spec in $$($(GO) test -list '^Fuzz' $(PKGS) | awk '/^Fuzz/{print fn" "$$0} /^ok/{fn=$$2}' | tr ' ' ':'); do \
+	  pkg=$${spec%%:*}; fn=$${spec##*:}; \
+	  echo "== $$pkg $$fn"; $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $${FUZZTIME:-30s} $$pkg || exit 1; \
+	done
+
+ci: lint test ## what CI runs: lint, then the test suite
+
+clean: ## remove build output
+	rm -rf bin

@@ -1,0 +1,63 @@
+package experiments
+
+import (
+	_ "embed"
+	"errors"
+	"math"
+
+	"github.com/hivegym/hivegym/internal/fieldpath"
+)
+
+// defaultYAML is the embedded default config. It is the single place where defaults are
+// written down with their documentation; DefaultConfig decodes it, and a test checks it
+// against the Go defaults of every section so the two cannot drift apart.
+//
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultYAML returns the embedded default config file, comments included, as
+// `hivegym config default` prints it.
+func DefaultYAML() []byte { return append([]byte(nil), defaultYAML...) }
+
+// Config is a whole run's configuration. Every key is documented in default.yaml.
+type Config struct {
+	// Seed fixes every random stream of the run.
+	Seed uint64 `yaml:"seed"`
+	// Metrics holds the conventions used when agents are scored.
+	Metrics MetricsConfig `yaml:"metrics"`
+}
+
+// MetricsConfig holds the scoring conventions of specs/metrics.md.
+type MetricsConfig struct {
+	// RiskFree is the risk-free return per period, for the Sharpe ratio.
+	RiskFree float64 `yaml:"risk_free"`
+	// MAR is the minimum acceptable return per period, for downside risk and Sortino.
+	MAR float64 `yaml:"mar"`
+	// Eta is the adaptation rate of the online differential Sharpe estimator.
+	Eta float64 `yaml:"eta"`
+}
+
+// Validate checks the metrics section; paths are relative to it.
+func (m *MetricsConfig) Validate() error {
+	var errs []error
+	if !finite(m.RiskFree) {
+		errs = append(errs, fieldpath.Errorf("risk_free", "must be a finite number, got %g", m.RiskFree))
+	}
+	if !finite(m.MAR) {
+		errs = append(errs, fieldpath.Errorf("mar", "must be a finite number, got %g", m.MAR))
+	}
+	if !(m.Eta > 0 && m.Eta < 1) {
+		errs = append(errs, fieldpath.Errorf("eta", "must be in (0, 1), got %g", m.Eta))
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks the whole config and returns every problem it finds, each a
+// *fieldpath.Error whose path is the dotted YAML key.
+func (c *Config) Validate() error {
+	return errors.Join(
+		fieldpath.Under("metrics", c.Metrics.Validate()),
+	)
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

@@ -1,0 +1,116 @@
+package experiments
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestDefaultConfigValid(t *testing.T) {
+	c := DefaultConfig()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("default config invalid: %v", err)
+	}
+	if c.Seed != 1 || c.Metrics.Eta != 0.01 {
+		t.Errorf("default config = %+v, want seed 1 and eta 0.01 as default.yaml says", c)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	cases := []struct {
+		name, src string
+		line      int
+		path      string
+		msg       string // substring
+	}{
+		{"unknown top-level key", "seed: 3\nsede: 4\n", 2, "sede", `unknown key "sede" at the top level`},
+		{"unknown nested key", "seed: 3\nmetrics:\n  eta: 0.1\n  etaa: 0.2\n", 4, "metrics.etaa", `unknown key "etaa" in metrics (valid keys: eta, mar, risk_free)`},
+		{"wrong type", "metrics:\n  eta: fast\n", 2, "", "cannot unmarshal"},
+		{"validation", "seed: 2\nmetrics:\n  eta: 1.5\n", 3, "metrics.eta", "must be in (0, 1), got 1.5"},
+		{"duplicate key", "seed: 1\nseed: 2\n", 2, "", "already defined"},
+		{"syntax", "metrics: [1, 2\n", 0, "", "did not find expected"},
+		{"not a mapping", "- 1\n- 2\n", 1, "", "must be a mapping"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Load("f.yaml", []byte(c.src))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v is not an *Error", err)
+			}
+			if ce.File != "f.yaml" || (c.line != 0 && ce.Line != c.line) || ce.Path != c.path {
+				t.Errorf("got file %q line %d path %q, want f.yaml line %d path %q (%v)", ce.File, ce.Line, ce.Path, c.line, c.path, err)
+			}
+			if !strings.Contains(err.Error(), c.msg) {
+				t.Errorf("error %q does not contain %q", err, c.msg)
+			}
+			if strings.Contains(err.Error(), "experiments.") {
+				t.Errorf("error %q leaks a Go type name", err)
+			}
+		})
+	}
+}
+
+func TestLoadOverridesOnlyGivenKeys(t *testing.T) {
+	c, err := Load("f.yaml", []byte("metrics:\n  mar: 0.001\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultConfig()
+	want.Metrics.MAR = 0.001
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("got %+v, want %+v", c, want)
+	}
+	for _, empty := range []string{"", "# only a comment\n", "~\n"} {
+		c, err := Load("f.yaml", []byte(empty))
+		if err != nil || !reflect.DeepEqual(c, DefaultConfig()) {
+			t.Errorf("Load(%q) = %+v, %v; want the default", empty, c, err)
+		}
+	}
+}
+
+func TestLoadFileMissing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nope.yaml")
+	_, err := LoadFile(path)
+	var ce *Error
+	if !errors.As(err, &ce) || ce.File != path || !strings.Contains(ce.Msg, "no such file") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestLoadFileRoundTripDefault(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(path, DefaultYAML(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadFile(path)
+	if err != nil || !reflect.DeepEqual(c, DefaultConfig()) {
+		t.Fatalf("LoadFile(default) = %+v, %v", c, err)
+	}
+}
+
+func FuzzLoad(f *testing.F) {
+	f.Add([]byte("seed: 3\nmetrics:\n  eta: 0.5\n"))
+	f.Add([]byte("metrics: {eta: 2}\n"))
+	f.Add([]byte("a: [1, {b: c}]\n"))
+	f.Add(DefaultYAML())
+	f.Fuzz(func(t *testing.T, src []byte) {
+		c, err := Load("fuzz.yaml", src)
+		if err != nil {
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v is not an *Error", err)
+			}
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("Load accepted an invalid config: %v", err)
+		}
+	})
+}
