@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 
+	"github.com/hivegym/hivegym/data"
 	"github.com/hivegym/hivegym/internal/fieldpath"
 )
 
@@ -25,6 +26,8 @@ type Config struct {
 	Seed uint64 `yaml:"seed"`
 	// Metrics holds the conventions used when agents are scored.
 	Metrics MetricsConfig `yaml:"metrics"`
+	// World is the exogenous world: series, hardware catalog, machines, scenarios.
+	World data.Config `yaml:"world"`
 }
 
 // MetricsConfig holds the scoring conventions of specs/metrics.md.
@@ -57,6 +60,7 @@ func (m *MetricsConfig) Validate() error {
 func (c *Config) Validate() error {
 	return errors.Join(
 		fieldpath.Under("metrics", c.Metrics.Validate()),
+		fieldpath.Under("world", c.World.Validate()),
 	)
 }
 

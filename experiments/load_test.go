@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/hivegym/hivegym/data"
 )
 
 func TestDefaultConfigValid(t *testing.T) {
@@ -113,4 +115,21 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("Load accepted an invalid config: %v", err)
 		}
 	})
+}
+
+// TestDefaultYAMLMatchesGoDefaults keeps default.yaml, the documented defaults, equal to
+// the defaults each package declares in Go.
+func TestDefaultYAMLMatchesGoDefaults(t *testing.T) {
+	got := DefaultConfig()
+	if want := data.DefaultConfig(); !reflect.DeepEqual(got.World, want) {
+		t.Errorf("world section of default.yaml differs from data.DefaultConfig():\n yaml %+v\n   go %+v", got.World, want)
+	}
+}
+
+func TestWorldValidationHasLine(t *testing.T) {
+	_, err := Load("f.yaml", []byte("seed: 1\nworld:\n  eth:\n    sigma: -1\n"))
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Line != 4 || ce.Path != "world.eth.sigma" {
+		t.Fatalf("got %v, want f.yaml:4: world.eth.sigma: ...", err)
+	}
 }

@@ -125,6 +125,8 @@ L2 chain. Agents are scored like portfolio managers on their wealth in USD.`,
 		newVersionCmd(ios),
 		newConfigCmd(ios),
 		newMetricsCmd(ios),
+		newSeriesCmd(ios),
+		newProfileCmd(ios),
 	)
 	// Unknown commands and wrong argument counts are bad input too.
 	wrapArgs(root)
