@@ -8,7 +8,7 @@ PKGS        := ./...
 BENCH       ?= .
 BENCHTIME   ?= 1s
 
-.PHONY: help build run test test-race lint fmt bench fuzz ci clean
+.PHONY: help build run test test-race test-torch torch-setup lint fmt bench fuzz ci clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -24,6 +24,13 @@ test: ## run the test suite (the command CI runs)
 
 test-race: ## the test suite under the race detector
 	$(GO) test -count=1 -race $(PKGS)
+
+torch-setup: ## install libtorch (apt) and prepare build/gotch + go.work for -tags torch
+	bash scripts/torch-setup.sh
+
+test-torch: torch-setup ## vet and test with -tags torch (the libtorch backend; installs what it needs)
+	$(GO) vet -tags torch ./agents/torchnn/
+	$(GO) test -count=1 -tags torch ./agents/...
 
 lint: ## gofmt check, go vet, staticcheck (pinned)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
