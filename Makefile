@@ -16,8 +16,8 @@ help: ## list the targets
 build: ## build bin/hivegym
 	$(GO) build -o $(BIN) ./cmd/hivegym
 
-run: build ## run the main job on the embedded default config
-	./$(BIN) metrics --returns examples/returns/eth-daily.csv --periods-per-year 365
+run: build ## run the main job on the embedded default config: a simulated week of the market
+	./$(BIN) simulate
 
 test: ## run the test suite (the command CI runs)
 	$(GO) test -count=1 $(PKGS)

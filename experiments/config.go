@@ -6,7 +6,10 @@ import (
 	"math"
 
 	"github.com/hivegym/hivegym/data"
+	"github.com/hivegym/hivegym/env"
 	"github.com/hivegym/hivegym/internal/fieldpath"
+	"github.com/hivegym/hivegym/market"
+	"github.com/hivegym/hivegym/scheme"
 )
 
 // defaultYAML is the embedded default config. It is the single place where defaults are
@@ -28,6 +31,17 @@ type Config struct {
 	Metrics MetricsConfig `yaml:"metrics"`
 	// World is the exogenous world: series, hardware catalog, machines, scenarios.
 	World data.Config `yaml:"world"`
+	// Scheme is the negotiation protocol and its deadlines (package scheme).
+	Scheme scheme.Config `yaml:"scheme"`
+	// Market is the marketplace: the agent populations and the engine (package market).
+	Market market.EngineConfig `yaml:"market"`
+	// Env is the gym environment: episode length, rewards, action space (package env).
+	Env env.Config `yaml:"env"`
+}
+
+// Settings returns the sections an environment is built from.
+func (c *Config) Settings() env.Settings {
+	return env.Settings{World: c.World, Scheme: c.Scheme, Market: c.Market, Env: c.Env}
 }
 
 // MetricsConfig holds the scoring conventions of specs/metrics.md.
@@ -58,10 +72,20 @@ func (m *MetricsConfig) Validate() error {
 // Validate checks the whole config and returns every problem it finds, each a
 // *fieldpath.Error whose path is the dotted YAML key.
 func (c *Config) Validate() error {
-	return errors.Join(
+	err := errors.Join(
 		fieldpath.Under("metrics", c.Metrics.Validate()),
 		fieldpath.Under("world", c.World.Validate()),
+		fieldpath.Under("scheme", c.Scheme.Validate()),
+		fieldpath.Under("market", c.Market.Validate()),
+		fieldpath.Under("env", c.Env.Validate()),
 	)
+	if err != nil {
+		return err
+	}
+	// How the sections fit together (tick and ticks per hour, catalog models and
+	// locations named by the market, consistent deadlines).
+	s := c.Settings()
+	return s.CheckCross()
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/hivegym/hivegym/data"
+	"github.com/hivegym/hivegym/env"
+	"github.com/hivegym/hivegym/market"
+	"github.com/hivegym/hivegym/scheme"
 )
 
 func TestDefaultConfigValid(t *testing.T) {
@@ -123,6 +126,15 @@ func TestDefaultYAMLMatchesGoDefaults(t *testing.T) {
 	got := DefaultConfig()
 	if want := data.DefaultConfig(); !reflect.DeepEqual(got.World, want) {
 		t.Errorf("world section of default.yaml differs from data.DefaultConfig():\n yaml %+v\n   go %+v", got.World, want)
+	}
+	if want := scheme.DefaultConfig(); !reflect.DeepEqual(got.Scheme, want) {
+		t.Errorf("scheme section of default.yaml differs from scheme.DefaultConfig():\n yaml %+v\n   go %+v", got.Scheme, want)
+	}
+	if want := market.DefaultEngineConfig(); !reflect.DeepEqual(got.Market, want) {
+		t.Errorf("market section of default.yaml differs from market.DefaultEngineConfig():\n yaml %+v\n   go %+v", got.Market, want)
+	}
+	if want := env.DefaultConfig(); !reflect.DeepEqual(got.Env, want) {
+		t.Errorf("env section of default.yaml differs from env.DefaultConfig():\n yaml %+v\n   go %+v", got.Env, want)
 	}
 }
 

@@ -199,6 +199,12 @@ func (c *Chain) Balances(id AccountID) (Balances, bool) {
 // Supply returns the total minted of each asset (genesis plus faucet).
 func (c *Chain) Supply() Balances { return c.minted }
 
+// AllBalances returns the balances of every agent account, indexed by AccountID, for
+// bulk reads (the market engine marks every wallet to market every tick). The slice
+// aliases the chain's state: read it, never write to it, and do not keep it across an
+// AddAccount.
+func (c *Chain) AllBalances() []Balances { return c.bal }
+
 // Clone returns a deep copy of the chain's state. The copy has no event sink.
 func (c *Chain) Clone() *Chain {
 	d := *c

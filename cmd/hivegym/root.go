@@ -127,6 +127,8 @@ L2 chain. Agents are scored like portfolio managers on their wealth in USD.`,
 		newMetricsCmd(ios),
 		newSeriesCmd(ios),
 		newProfileCmd(ios),
+		newSimulateCmd(ios),
+		newReplayCmd(ios),
 	)
 	// Unknown commands and wrong argument counts are bad input too.
 	wrapArgs(root)
