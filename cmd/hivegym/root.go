@@ -129,6 +129,9 @@ L2 chain. Agents are scored like portfolio managers on their wealth in USD.`,
 		newProfileCmd(ios),
 		newSimulateCmd(ios),
 		newReplayCmd(ios),
+		newSweepCmd(ios),
+		newRunsCmd(ios),
+		newReportCmd(ios),
 	)
 	// Unknown commands and wrong argument counts are bad input too.
 	wrapArgs(root)

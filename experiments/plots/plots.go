@@ -121,6 +121,7 @@ func (xy *XY) Plot() (*plot.Plot, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.X.Tick.Marker = NiceTicks{}
 	if xy.XTicks != nil {
 		p.X.Tick.Marker = plot.ConstantTicks(xy.XTicks)
 	}
@@ -182,6 +183,7 @@ func newPlot(title, xlabel, ylabel string, x []float64, series []Series, logY bo
 	p.Y.Label.TextStyle.Font.Size = vg.Points(11)
 	p.X.Tick.Label.Font.Size = vg.Points(9)
 	p.Y.Tick.Label.Font.Size = vg.Points(9)
+	p.Y.Tick.Marker = NiceTicks{}
 	p.Add(plotter.NewGrid())
 	if logY {
 		p.Y.Scale = plot.LogScale{}

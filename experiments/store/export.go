@@ -1,0 +1,58 @@
+package store
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// CSVHeader is the header line of ExportCSV.
+var CSVHeader = []string{"kind", "iteration", "scope", "key", "role", "metric", "value"}
+
+// ExportCSV writes the curves and final metrics of the run id (or unique id prefix, as
+// for Get) to w as one
+// long-format CSV table (header CSVHeader): first one "curve" row per curve point
+// (iteration, metric, value, and scope "group" with the group's name as key, or both
+// empty for a run-wide curve; role empty), ordered by group, metric and iteration, then one "metric" row per final metric (scope, key, role, metric, value;
+// iteration empty), ordered by scope, key and metric. Values are written in the shortest
+// form that reads back to the same float64; non-finite ones as NaN, +Inf, -Inf.
+func (s *Store) ExportCSV(ctx context.Context, id string, w io.Writer) error {
+	r, err := getRun(ctx, s.db, id)
+	if err != nil {
+		return fmt.Errorf("store %s: %w", s.path, err)
+	}
+	cs, err := s.Curves(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	ms, err := s.Metrics(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	if err := cw.Write(CSVHeader); err != nil {
+		return err
+	}
+	for _, p := range cs {
+		scope := ""
+		if p.Group != "" {
+			scope = string(ScopeGroup)
+		}
+		if err := cw.Write([]string{"curve", strconv.Itoa(p.Iteration), scope, p.Group, "", p.Metric, formatFloat(p.Value)}); err != nil {
+			return err
+		}
+	}
+	for _, m := range ms {
+		if err := cw.Write([]string{"metric", "", string(m.Scope), m.Key, m.Role, m.Name, formatFloat(m.Value)}); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// formatFloat is strconv's shortest round-trip form: NaN, +Inf and -Inf for non-finite
+// values.
+func formatFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
