@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 
+	"github.com/hivegym/hivegym/agents"
 	"github.com/hivegym/hivegym/data"
 	"github.com/hivegym/hivegym/env"
 	"github.com/hivegym/hivegym/internal/fieldpath"
@@ -37,6 +38,11 @@ type Config struct {
 	Market market.EngineConfig `yaml:"market"`
 	// Env is the gym environment: episode length, rewards, action space (package env).
 	Env env.Config `yaml:"env"`
+	// Training is how learning groups train: iterations, environments, PPO and DSR
+	// hyperparameters, backend (train.go).
+	Training TrainingConfig `yaml:"training"`
+	// Population maps the market's agents to policy groups (package agents).
+	Population agents.Population `yaml:"population"`
 }
 
 // Settings returns the sections an environment is built from.
@@ -78,6 +84,8 @@ func (c *Config) Validate() error {
 		fieldpath.Under("scheme", c.Scheme.Validate()),
 		fieldpath.Under("market", c.Market.Validate()),
 		fieldpath.Under("env", c.Env.Validate()),
+		fieldpath.Under("training", c.Training.Validate()),
+		fieldpath.Under("population", c.Population.Validate()),
 	)
 	if err != nil {
 		return err

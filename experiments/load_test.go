@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hivegym/hivegym/agents"
 	"github.com/hivegym/hivegym/data"
 	"github.com/hivegym/hivegym/env"
 	"github.com/hivegym/hivegym/market"
@@ -135,6 +136,12 @@ func TestDefaultYAMLMatchesGoDefaults(t *testing.T) {
 	}
 	if want := env.DefaultConfig(); !reflect.DeepEqual(got.Env, want) {
 		t.Errorf("env section of default.yaml differs from env.DefaultConfig():\n yaml %+v\n   go %+v", got.Env, want)
+	}
+	if want := DefaultTrainingConfig(); !reflect.DeepEqual(got.Training, want) {
+		t.Errorf("training section of default.yaml differs from DefaultTrainingConfig():\n yaml %+v\n   go %+v", got.Training, want)
+	}
+	if want := agents.DefaultPopulation(); !reflect.DeepEqual(got.Population, want) {
+		t.Errorf("population section of default.yaml differs from agents.DefaultPopulation():\n yaml %+v\n   go %+v", got.Population, want)
 	}
 }
 

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hivegym/hivegym/agents/checkpoint"
+	"github.com/hivegym/hivegym/agents/ppo"
+	"github.com/hivegym/hivegym/experiments"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+)
+
+type evalOptions struct {
+	IO        *IOStreams
+	Target    string
+	Config    string
+	Episodes  int
+	Seed      uint64
+	Baselines string
+	Out       string
+	Workers   int
+	Backend   string
+	Device    string
+	JSON      bool
+}
+
+func newEvalCmd(ios *IOStreams) *cobra.Command {
+	opts := &evalOptions{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "eval RUN_DIR|CHECKPOINT [-c CONFIG] [--episodes N] [--seed N] [--baselines A,B] [--json]",
+		Short: "Score trained policies on fresh seeds against baselines",
+		Long: `Evaluate a training run: its trained policy groups (the latest checkpoints, or the
+CHECKPOINT file given for its group) and each named baseline swapped in for the same
+agents, on the same --episodes fresh episodes. Episode seeds derive from --seed and are
+never the training episodes' seeds. The config is the run's config.yaml unless -c is
+given.
+
+Baselines: random (the cost-aware random-legal policy) or any scripted strategy name
+(cost-plus fits providers, budget clients). For each policy group the output gives the
+mean over episodes, with its Student-t 95% confidence interval, of the group's mean
+cumulative return, Sharpe ratio, Sortino ratio, maximum drawdown and final moving Sharpe
+ratio (dsr_final). --json prints metrics.json:
+{"groups":[{"name","role","kind","metrics":{"sharpe":{"mean":x,"ci95":[lo,hi]},...}}]}
+
+Files go to --out (default RUN_DIR/eval): run.json, metrics.json, episodes.csv,
+equity.csv, market.csv, series.csv, threads.jsonl (docs/run-dir.md); 'hivegym report'
+reads them.`,
+		Example: `  hivegym eval runs/default
+  hivegym eval runs/default --episodes 10 --seed 100 --baselines random,cost-plus --json
+  hivegym eval runs/default/checkpoints/providers-20.safetensors --episodes 3`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Target = args[0]
+			return runEval(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.Config, "config", "c", "", "config file (default: the run's config.yaml)")
+	f.IntVar(&opts.Episodes, "episodes", 10, "held-out episodes per policy")
+	f.Uint64Var(&opts.Seed, "seed", 100, "seed of the held-out episodes")
+	f.StringVar(&opts.Baselines, "baselines", "random,cost-plus", "baselines swapped in for the trained groups, comma-separated (\"\" for none)")
+	f.StringVar(&opts.Out, "out", "", "output directory (default RUN_DIR/eval)")
+	f.IntVar(&opts.Workers, "workers", 0, "goroutines stepping the environments (default: training.workers)")
+	f.StringVar(&opts.Backend, "backend", "", "network backend: go or torch (default: the config's)")
+	f.StringVar(&opts.Device, "device", "", "device: cpu or cuda (default: the config's)")
+	f.BoolVar(&opts.JSON, "json", false, "print metrics.json on stdout")
+	return cmd
+}
+
+func runEval(ctx context.Context, opts *evalOptions) error {
+	if opts.Episodes < 2 || opts.Episodes > 100000 {
+		return usagef("--episodes must be between 2 and 100000 (a confidence interval needs two), got %d", opts.Episodes)
+	}
+	dir, ckpt := opts.Target, ""
+	if strings.HasSuffix(opts.Target, ".safetensors") {
+		ckpt = opts.Target
+		dir = filepath.Dir(filepath.Dir(ckpt))
+		if !fileExists(ckpt) {
+			return &experiments.Error{File: ckpt, Msg: "no such checkpoint file"}
+		}
+	} else if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return &experiments.Error{File: dir, Msg: "not a run directory (train one with hivegym train --out DIR)"}
+	}
+	cfgPath := opts.Config
+	if cfgPath == "" {
+		cfgPath = filepath.Join(dir, "config.yaml")
+	}
+	cfg, err := experiments.LoadFile(cfgPath)
+	if err != nil {
+		return err
+	}
+	if opts.Workers > 0 {
+		cfg.Training.Workers = opts.Workers
+	}
+	if err := applyBackend(&cfg, opts.Backend, opts.Device); err != nil {
+		return err
+	}
+	tr, err := experiments.LoadTrained(dir, cfg)
+	if err != nil {
+		return err
+	}
+	if ckpt != "" {
+		if err := loadOne(tr, ckpt, &cfg); err != nil {
+			return err
+		}
+	}
+	var baselines []string
+	for _, b := range strings.Split(opts.Baselines, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			baselines = append(baselines, b)
+		}
+	}
+	if err := experiments.CheckBaselines(cfg.Population, baselines); err != nil {
+		return err
+	}
+	if opts.Out == "" {
+		opts.Out = filepath.Join(dir, "eval")
+	}
+	log := newLogger(opts.IO)
+	log.Info("evaluating", "run", dir, "iteration", tr.Iteration, "episodes", opts.Episodes, "seed", opts.Seed,
+		"baselines", strings.Join(baselines, ","), "out", opts.Out)
+	var bar *progressbar.ProgressBar
+	eo := experiments.EvalOptions{Episodes: opts.Episodes, Seed: opts.Seed, Baselines: baselines, Trained: tr,
+		Out: opts.Out, Workers: cfg.Training.Workers}
+	total := opts.Episodes * (1 + len(baselines))
+	if opts.IO.ErrTTY && !opts.JSON {
+		bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(opts.IO.ErrOut),
+			progressbar.OptionSetDescription("evaluating"), progressbar.OptionShowCount(),
+			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		eo.Progress = func(done, _ int) { _ = bar.Set(done) }
+	}
+	res, evalErr := experiments.Eval(ctx, cfg, eo)
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if res == nil {
+		return configError(cfgPath, evalErr)
+	}
+	evalCfg := cfg
+	evalCfg.Seed = opts.Seed
+	if err := experiments.WriteConfigYAML(opts.Out, cfg, fmt.Sprintf("The config of this `hivegym eval` run of %s (episodes from seed %d).", dir, opts.Seed)); err != nil {
+		return err
+	}
+	if err := experiments.WriteEvalRun(opts.Out, &evalCfg, res, evalErr); err != nil {
+		return err
+	}
+	var outErr error
+	if opts.JSON {
+		outErr = writeJSON(opts.IO.Out, res.Doc)
+	} else {
+		outErr = printEval(opts.IO, res, opts.Out)
+	}
+	if evalErr != nil {
+		return evalErr
+	}
+	return outErr
+}
+
+// loadOne replaces the learner of the checkpoint's group with the checkpoint's.
+func loadOne(tr *experiments.Trained, path string, cfg *experiments.Config) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return &experiments.Error{File: path, Msg: err.Error()}
+	}
+	_, meta, err := checkpoint.Load(bytes.NewReader(b))
+	if err != nil {
+		return &experiments.Error{File: path, Msg: err.Error()}
+	}
+	group := meta[checkpoint.MetaPolicy]
+	if _, ok := tr.PPO[group]; !ok {
+		return &experiments.Error{File: path, Msg: fmt.Sprintf("group %q is not a ppo group of the run's population", group)}
+	}
+	l, err := ppo.Load(bytes.NewReader(b), map[string]string{checkpoint.MetaConfigHash: cfg.HashForCheckpoint()})
+	if err != nil {
+		return &experiments.Error{File: path, Msg: err.Error()}
+	}
+	tr.PPO[group] = l
+	return nil
+}
+
+// printEval prints the readable table: one row per policy group, "mean [lo, hi]" per
+// metric.
+func printEval(ios *IOStreams, res *experiments.EvalResult, out string) error {
+	w := ios.Out
+	fmt.Fprintf(w, "%d held-out episodes per policy; mean over episodes [95%% CI]\n\n", len(res.Seeds))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "group\trole\tkind\tcum. return\tSharpe\tSortino\tmax drawdown\tdsr_final\t")
+	for _, g := range res.Doc.Groups {
+		fmt.Fprintf(tw, "%s\t%s\t%s", g.Name, g.Role, g.Kind)
+		for _, m := range experiments.EvalMetrics {
+			iv := g.Metrics[m]
+			pctFmt := m == experiments.MetricCumulativeReturn || m == experiments.MetricMaxDrawdown
+			fmt.Fprintf(tw, "\t%s [%s, %s]", evalNum(float64(iv.Mean), pctFmt), evalNum(float64(iv.CI95[0]), pctFmt), evalNum(float64(iv.CI95[1]), pctFmt))
+		}
+		fmt.Fprintln(tw, "\t")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	status := ""
+	if res.Interrupted {
+		status = " (interrupted: partial)"
+	}
+	_, err := fmt.Fprintf(w, "\nwrote %s%s\n", out, status)
+	return err
+}
+
+func evalNum(x float64, pct bool) string {
+	switch {
+	case math.IsNaN(x):
+		return "NaN"
+	case math.IsInf(x, 0):
+		return fmt.Sprint(x)
+	case pct:
+		return fmt.Sprintf("%.3f%%", 100*x)
+	}
+	return fmt.Sprintf("%.3g", x)
+}

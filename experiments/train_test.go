@@ -1,0 +1,369 @@
+package experiments
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hivegym/hivegym/agents"
+	"github.com/hivegym/hivegym/agents/ppo"
+	"github.com/hivegym/hivegym/env"
+	"github.com/hivegym/hivegym/internal/rng"
+)
+
+// tinyConfig is a small market for fast tests: six RTX 4090 providers, sixty inference
+// clients, half-day episodes, four iterations of two environments.
+func tinyConfig(t testing.TB) Config {
+	t.Helper()
+	c := DefaultConfig()
+	c.Market.Providers = c.Market.Providers[:1]
+	c.Market.Providers[0].Count = 6
+	c.Market.Clients = c.Market.Clients[:1]
+	c.Market.Clients[0].Count = 60
+	c.Env.EpisodeTicks = 144
+	c.Training.Iterations = 4
+	c.Training.NumEnvs = 2
+	c.Training.Workers = 2
+	c.Training.CheckpointEvery = 2
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func readDir(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	err := filepath.Walk(dir, func(path string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		rel, _ := filepath.Rel(dir, path)
+		out[rel] = b
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestTrainDeterministicAndResume trains the same config twice (byte-identical run
+// directories), then interrupts a third run after iteration 3 (not a checkpoint
+// iteration) and resumes it: the final checkpoints and curves equal the uninterrupted
+// run's, byte for byte.
+func TestTrainDeterministicAndResume(t *testing.T) {
+	cfg := tinyConfig(t)
+	root := t.TempDir()
+	a, b, c := filepath.Join(root, "a"), filepath.Join(root, "b"), filepath.Join(root, "c")
+	for _, dir := range []string{a, b} {
+		res, err := Train(context.Background(), cfg, TrainOptions{Out: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Iterations != 4 || res.Interrupted {
+			t.Fatalf("result %+v", res)
+		}
+	}
+	fa, fb := readDir(t, a), readDir(t, b)
+	for _, name := range []string{"checkpoints/providers-2.safetensors", "checkpoints/providers-4.safetensors",
+		"checkpoints/providers-latest.safetensors", "curves.csv", "run.json", "config.yaml"} {
+		if len(fa[name]) == 0 {
+			t.Fatalf("%s missing or empty", name)
+		}
+	}
+	if len(fa) != len(fb) {
+		t.Fatalf("%d files against %d", len(fa), len(fb))
+	}
+	for name, x := range fa {
+		if name == "run.json" { // names its directory
+			continue
+		}
+		if !bytes.Equal(x, fb[name]) {
+			t.Errorf("%s differs between two runs of the same seed", name)
+		}
+	}
+	if !bytes.Equal(fa["checkpoints/providers-4.safetensors"], fa["checkpoints/providers-latest.safetensors"]) {
+		t.Error("latest is not the last checkpoint")
+	}
+
+	// Interrupt after iteration 3.
+	ctx, cancel := context.WithCancel(context.Background())
+	res, err := Train(ctx, cfg, TrainOptions{Out: c, Progress: func(r IterationReport) {
+		if r.Iteration == 3 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) || !res.Interrupted || res.Iterations != 3 {
+		t.Fatalf("interrupted run: %+v, %v", res, err)
+	}
+	info, err := ReadRunJSON(c)
+	if err != nil || info.Status != StatusInterrupted {
+		t.Fatalf("run.json %+v, %v", info, err)
+	}
+	if _, err := os.Stat(filepath.Join(c, "checkpoints", "providers-3.safetensors")); err != nil {
+		t.Fatalf("no checkpoint of the last completed iteration: %v", err)
+	}
+	if _, err := Train(context.Background(), cfg, TrainOptions{Out: c}); err == nil {
+		t.Fatal("training into a run directory without --resume: no error")
+	}
+	res, err = Train(context.Background(), cfg, TrainOptions{Out: c, Resume: true})
+	if err != nil || res.Iterations != 4 {
+		t.Fatalf("resume: %+v, %v", res, err)
+	}
+	fc := readDir(t, c)
+	for _, name := range []string{"checkpoints/providers-latest.safetensors", "checkpoints/providers-4.safetensors", "curves.csv"} {
+		if !bytes.Equal(fa[name], fc[name]) {
+			t.Errorf("%s of the resumed run differs from the uninterrupted run's", name)
+		}
+	}
+	if info, _ := ReadRunJSON(c); info.Status != StatusDone || info.Episodes != 8 {
+		t.Errorf("run.json after resume: %+v", info)
+	}
+
+	// A resume under another config is refused.
+	other := cfg
+	other.Training.PPO.LearningRate *= 2
+	if _, err := Train(context.Background(), other, TrainOptions{Out: c, Resume: true}); err == nil || !strings.Contains(err.Error(), "cannot resume") {
+		t.Errorf("resume under another config: %v", err)
+	}
+}
+
+// TestCheckpointRoundTrip loads the run's latest checkpoint and checks that it acts as
+// the learner that wrote it on the same observations.
+func TestCheckpointRoundTrip(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.Training.Iterations = 2
+	dir := t.TempDir()
+	res, err := Train(context.Background(), cfg, TrainOptions{Out: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := LoadTrained(dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Iteration != 2 {
+		t.Errorf("loaded iteration %d, want 2", tr.Iteration)
+	}
+	mem, disk := res.Trained.PPO["providers"], tr.PPO["providers"]
+	e, err := env.New(cfg.Settings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := e.Reset(99)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := b.Len()
+	want, got := make([]int, n), make([]int, n)
+	if err := mem.Greedy(b.Obs, b.Masks, n, want); err != nil {
+		t.Fatal(err)
+	}
+	if err := disk.Greedy(b.Obs, b.Masks, n, got); err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if want[i] != got[i] {
+			t.Fatalf("row %d: loaded learner takes %d, the trained one %d", i, got[i], want[i])
+		}
+	}
+	vm, vd := make([]float32, n), make([]float32, n)
+	_ = mem.Value(b.Obs, n, vm)
+	_ = disk.Value(b.Obs, n, vd)
+	for i := range vm {
+		if vm[i] != vd[i] {
+			t.Fatalf("row %d: value %g, loaded %g", i, vd[i], vm[i])
+		}
+	}
+	// A checkpoint is refused under a config that changes what is learned.
+	other := cfg
+	other.Env.Actions.PriceMultipliers = []float64{0.9, 1, 1.1}
+	if _, err := LoadTrained(dir, other); err == nil {
+		t.Error("loading under another action space: no error")
+	}
+}
+
+// TestTrainingRaisesReturn trains the tiny market and compares, on the same held-out
+// episodes, the trained providers' cumulative return with the untrained learner's. The
+// token prices barely move here (ETH volatility 1% a year, no jumps), so the return is
+// what the providers earn.
+func TestTrainingRaisesReturn(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.World.ETH.Sigma = 0.01
+	cfg.World.ETH.Jumps.RatePerYear = 0
+	cfg.Training.Iterations = 12
+	cfg.Training.PPO.NumMinibatches = 16
+	res, err := Train(context.Background(), cfg, TrainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := ppo.New("providers", cfg.Training.PPO, env.ObsDim, res.Trained.PPO["providers"].NumActions(), rng.New(cfg.Seed, "train.init").Uint64())
+	if err != nil {
+		t.Fatal(err)
+	}
+	score := func(tr *Trained) float64 {
+		r, err := Eval(context.Background(), cfg, EvalOptions{Episodes: 8, Seed: 5, Trained: tr, Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return float64(r.Doc.Groups[0].Metrics[MetricCumulativeReturn].Mean)
+	}
+	before := score(&Trained{PPO: map[string]*ppo.Learner{"providers": fresh}})
+	after := score(res.Trained)
+	t.Logf("providers' cumulative return: untrained %.4f, trained %.4f", before, after)
+	if !(after > before+0.0005) {
+		t.Fatalf("training did not raise the return: untrained %.4f, trained %.4f", before, after)
+	}
+}
+
+// TestEval checks the evaluation's document and files on a trained tiny run.
+func TestEval(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.Training.Iterations = 1
+	dir := t.TempDir()
+	if _, err := Train(context.Background(), cfg, TrainOptions{Out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := LoadTrained(dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "eval")
+	res, err := Eval(context.Background(), cfg, EvalOptions{Episodes: 3, Seed: 100, Baselines: []string{"random", "cost-plus"}, Trained: tr, Out: out, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names, kinds []string
+	for _, g := range res.Doc.Groups {
+		names = append(names, g.Name)
+		kinds = append(kinds, g.Kind)
+		for _, m := range EvalMetrics {
+			iv, ok := g.Metrics[m]
+			if !ok || iv.N != 3 {
+				t.Errorf("group %s metric %s: %+v", g.Name, m, iv)
+			}
+			if !(float64(iv.CI95[0]) <= float64(iv.Mean) && float64(iv.Mean) <= float64(iv.CI95[1])) {
+				t.Errorf("group %s metric %s: mean outside its interval %+v", g.Name, m, iv)
+			}
+		}
+	}
+	if strings.Join(names, ",") != "providers,clients,providers/random,providers/cost-plus" ||
+		strings.Join(kinds, ",") != "ppo,scripted,scripted,scripted" {
+		t.Fatalf("groups %v kinds %v", names, kinds)
+	}
+	if err := WriteEvalRun(out, &cfg, res, nil); err != nil {
+		t.Fatal(err)
+	}
+	files := readDir(t, out)
+	var doc struct {
+		Groups []struct {
+			Name    string                    `json:"name"`
+			Metrics map[string]map[string]any `json:"metrics"`
+		} `json:"groups"`
+	}
+	if err := json.Unmarshal(files["metrics.json"], &doc); err != nil || len(doc.Groups) != 4 {
+		t.Fatalf("metrics.json: %v %s", err, files["metrics.json"])
+	}
+	if ci, ok := doc.Groups[0].Metrics["sharpe"]["ci95"].([]any); !ok || len(ci) != 2 {
+		t.Fatalf("sharpe ci95 %v", doc.Groups[0].Metrics["sharpe"])
+	}
+	lines := strings.Split(strings.TrimSpace(string(files["episodes.csv"])), "\n")
+	if lines[0] != "seed,group,metric,value" || len(lines) != 1+3*4*len(EvalMetrics) {
+		t.Errorf("episodes.csv has %d lines, header %q", len(lines), lines[0])
+	}
+	for _, f := range []string{"equity.csv", "market.csv", "series.csv", "threads.jsonl", "run.json"} {
+		if len(files[f]) == 0 {
+			t.Errorf("%s missing", f)
+		}
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(files["threads.jsonl"])), "\n") {
+		var th threadRec
+		if err := json.Unmarshal([]byte(l), &th); err != nil || th.Provider == "" || th.Client == "" || len(th.Offers) == 0 {
+			t.Fatalf("thread line %q: %v", l, err)
+		}
+	}
+	// The same evaluation again gives the same files.
+	out2 := filepath.Join(dir, "eval2")
+	res2, err := Eval(context.Background(), cfg, EvalOptions{Episodes: 3, Seed: 100, Baselines: []string{"random", "cost-plus"}, Trained: tr, Out: out2, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = WriteEvalRun(out2, &cfg, res2, nil)
+	files2 := readDir(t, out2)
+	for _, f := range []string{"metrics.json", "episodes.csv", "equity.csv", "market.csv", "threads.jsonl", "series.csv"} {
+		if !bytes.Equal(files[f], files2[f]) {
+			t.Errorf("%s differs between two evaluations (1 and 2 workers)", f)
+		}
+	}
+	if _, err := Eval(context.Background(), cfg, EvalOptions{Episodes: 2, Baselines: []string{"haggler"}, Trained: tr}); err == nil {
+		t.Error("unknown baseline: no error")
+	}
+	if _, err := Eval(context.Background(), cfg, EvalOptions{Episodes: 2, Baselines: []string{"budget"}, Trained: tr}); err == nil {
+		t.Error("a client baseline for a provider group: no error")
+	}
+}
+
+// TestHeldOutSeeds checks that evaluation seeds are distinct and never a training
+// episode's seed, even when the evaluation seed equals the run seed.
+func TestHeldOutSeeds(t *testing.T) {
+	cfg := tinyConfig(t)
+	train := map[uint64]bool{}
+	for it := 0; it < cfg.Training.Iterations; it++ {
+		for k := 0; k < cfg.Training.NumEnvs; k++ {
+			train[rng.New(cfg.Seed, "train.episode."+itoa(it)+"."+itoa(k)).Uint64()] = true
+		}
+	}
+	seen := map[uint64]bool{}
+	for _, s := range heldOutSeeds(&cfg, cfg.Seed, 50) {
+		if train[s] || seen[s] {
+			t.Fatalf("seed %d reused", s)
+		}
+		seen[s] = true
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// BenchmarkTrainDefault trains the default config, one iteration per b.N, and reports
+// environment decisions per second end to end (rollouts and updates).
+func BenchmarkTrainDefault(b *testing.B) {
+	b.ReportAllocs()
+	cfg := DefaultConfig()
+	cfg.Training.Iterations = b.N
+	start := time.Now()
+	res, err := Train(context.Background(), cfg, TrainOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(res.Decisions)/time.Since(start).Seconds(), "decisions/s")
+}
+
+// TestConfigYAMLRoundTrip: the resolved config a run writes loads back to the same value.
+func TestConfigYAMLRoundTrip(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.Population = append(cfg.Population.Clone(), agentsGroupForTest())
+	cfg.Population[0].Share = 0.5
+	dir := t.TempDir()
+	if err := WriteConfigYAML(dir, cfg, "test"); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadFile(filepath.Join(dir, "config.yaml"))
+	if err != nil || !reflect.DeepEqual(back, cfg) {
+		t.Fatalf("config.yaml does not load back: %v", err)
+	}
+}
+
+func agentsGroupForTest() agents.GroupConfig {
+	return agents.GroupConfig{Name: "cp", Role: agents.RoleProvider, Kind: agents.KindScripted, Strategy: "cost-plus",
+		Params: map[string]float64{"margin": 0.3}, Opening: 3, Share: 0.5}
+}
