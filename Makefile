@@ -16,8 +16,16 @@ help: ## list the targets
 build: ## build bin/hivegym
 	$(GO) build -o $(BIN) ./cmd/hivegym
 
-run: build ## run the main job on the embedded default config: a simulated week of the market
-	./$(BIN) simulate
+# make run trains the default config, evaluates it against baselines on held-out seeds and
+# writes the report. RUN_DIR is make run's scratch directory: it starts afresh each time.
+RUN_DIR ?= runs/make-run
+
+run: build ## train the default config, evaluate it against baselines, write the report
+	rm -rf $(RUN_DIR)
+	./$(BIN) train --out $(RUN_DIR)
+	./$(BIN) eval $(RUN_DIR) --episodes 10 --seed 100 --baselines random,cost-plus
+	./$(BIN) report $(RUN_DIR) $(RUN_DIR)/eval --out $(RUN_DIR)/report
+	@echo "report: $(RUN_DIR)/report/report.html"
 
 test: ## run the test suite (the command CI runs)
 	$(GO) test -count=1 $(PKGS)

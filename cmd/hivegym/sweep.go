@@ -17,15 +17,11 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// sweepRunFunc is what `hivegym sweep` runs for each run of a sweep.
-//
-// Plug training in here: replace simulateRun by the experiments training runner once it
-// exists: a sweep.RunFunc that trains (and evaluates) run.Config, records its learning
-// curves with rec.Curve(iteration, group, metric, value) and its final metrics with
-// rec.Agent and rec.Group, and returns at the end of an iteration when ctx is cancelled.
-// Until then each run is one episode of the market with the scripted policy
-// (experiments.Simulate, what `hivegym simulate` runs).
-var sweepRunFunc sweep.RunFunc = simulateRun
+// sweepRunFunc is what `hivegym sweep` runs for each run of a sweep: trainRun trains
+// run.Config in memory, records its learning curves with rec.Curve and evaluates it on
+// held-out episodes, recording each group's final metrics with rec.Group. Tests of the
+// sweep machinery swap in simulateRun (one scripted episode) to stay fast.
+var sweepRunFunc sweep.RunFunc = trainRun
 
 type sweepOptions struct {
 	IO          *IOStreams
@@ -264,8 +260,7 @@ func storeError(path string, err error) error {
 	return &experiments.Error{File: path, Msg: msg}
 }
 
-// simulateRun is the RunFunc of `hivegym sweep` until training is plugged in (see
-// sweepRunFunc): one episode of run.Config's market with the scripted policy. It records
+// simulateRun is a sweep.RunFunc without learning (the sweep tests use it): one episode of run.Config's market with the scripted policy. It records
 // no curves (nothing learns) and these final metrics:
 //   - groups "providers" and "clients" (role provider, client): the mean over the role's
 //     agents of agents, mean_wealth_usd, mean_change_usd, cumulative_return, sharpe,

@@ -84,6 +84,7 @@ func storeDump(t *testing.T, path string) string {
 
 func TestSweepTwelveRunsWithTheSimulator(t *testing.T) {
 	clearShardEnv(t)
+	withRunFunc(t, simulateRun)
 	sw := writeFile(t, "accept.yaml", acceptSweep)
 	out := filepath.Join(t.TempDir(), "out")
 	code, stdout, stderr := runCLI(t, "sweep", "-c", sw, "--workers", "2", "--out", out, "--json")
@@ -153,6 +154,7 @@ func TestSweepTwelveRunsWithTheSimulator(t *testing.T) {
 
 func TestSweepShardsMergedEqualUnsharded(t *testing.T) {
 	clearShardEnv(t)
+	withRunFunc(t, simulateRun)
 	sw := writeFile(t, "accept.yaml", acceptSweep)
 	dir := t.TempDir()
 	whole := filepath.Join(dir, "whole")
@@ -264,6 +266,7 @@ func TestSweepInterruptThenResume(t *testing.T) {
 
 func TestSweepFailingRunExitsOne(t *testing.T) {
 	clearShardEnv(t)
+	withRunFunc(t, simulateRun)
 	sw := writeFile(t, "fail.yaml", "name: fail\ngrid:\n  metrics.eta: [0.01, 2]\nseeds: [1, 2]\n")
 	out := filepath.Join(t.TempDir(), "out")
 	code, stdout, stderr := runCLI(t, "sweep", "-c", sw, "--out", out)
