@@ -157,7 +157,10 @@ func DefaultSettings() Settings {
 //   - every GPU model the market names must be a GPU of the world's catalog, every
 //     provider location one of world.locations;
 //   - the market's validation delay must be below scheme.arbitration_window and its
-//     escrow delay below scheme.offer_window (deadlines must be consistent).
+//     escrow delay below scheme.offer_window (deadlines must be consistent);
+//   - the scenario's provider churn and demand multiplier must be within
+//     market.EngineConfig.CheckScenario's bounds (reported at the key they come from:
+//     world.market.*, or world.scenario.* for the scenario that sets them).
 func (s *Settings) Validate() error {
 	var errs []error
 	if err := s.World.Validate(); err != nil {
@@ -198,7 +201,50 @@ func (s *Settings) CheckCross() error {
 	if err := s.Market.CheckScheme(s.Scheme); err != nil {
 		errs = append(errs, fieldpath.Under("market", err))
 	}
+	// The scenario's knobs against the market and the tick, as market.New will check
+	// them, with the path of the key they come from (an unknown scenario is the world
+	// section's own error).
+	if w, err := s.World.Resolved(); err == nil {
+		err := s.Market.CheckScenario(w.Market.ProviderChurnPerDay, w.Market.DemandMultiplier, s.Scheme.TicksPerHour)
+		errs = append(errs, scenarioKnobPaths(s.World.Scenario.Name, err))
+	}
 	return errors.Join(errs...)
+}
+
+// scenarioKnobPaths turns market.CheckScenario's relative paths into the keys the values
+// came from: the scenario's own key when the scenario sets the knob, else world.market.
+func scenarioKnobPaths(scenario string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var out []error
+	for _, e := range unjoin(err) {
+		var fe *fieldpath.Error
+		if !errors.As(e, &fe) {
+			out = append(out, e)
+			continue
+		}
+		p := "world.market." + fe.Path
+		switch {
+		case fe.Path == "provider_churn_per_day" && scenario == data.ScenarioProviderChurn:
+			p = "world.scenario.provider_churn.per_day"
+		case fe.Path == "demand_multiplier" && scenario == data.ScenarioDemandSurge:
+			p = "world.scenario.demand_surge.multiplier"
+		}
+		out = append(out, &fieldpath.Error{Path: p, Msg: fe.Msg})
+	}
+	return errors.Join(out...)
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, unjoin(e)...)
+		}
+		return out
+	}
+	return []error{err}
 }
 
 // gpuSpecs lists the GPUs of the world's catalog for the market.

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"bytes"
+	"encoding"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hivegym/hivegym/internal/fieldpath"
 	"go.yaml.in/yaml/v3"
@@ -74,6 +76,12 @@ func decode(name string, src []byte, base Config) (Config, error) {
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, yamlError(name, err)
 	}
+	// The decoder stops after the first document: a second one would be ignored.
+	if line, err := secondDocument(dec); err != nil {
+		return Config{}, yamlError(name, err)
+	} else if line > 0 {
+		return Config{}, &Error{File: name, Line: line, Msg: "a config is one YAML document, but a second one starts here (a '---' line)"}
+	}
 	if doc.Kind == 0 { // empty file: all defaults
 		return cfg, nil
 	}
@@ -99,6 +107,23 @@ func decode(name string, src []byte, base Config) (Config, error) {
 	return cfg, nil
 }
 
+// secondDocument reads on after the first document of dec and returns the line where a
+// second, non-empty document starts (0 when there is none; a trailing empty document,
+// '---' with nothing after it, is harmless).
+func secondDocument(dec *yaml.Decoder) (int, error) {
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return 0, nil
+		}
+		return 0, err
+	}
+	if len(doc.Content) == 1 && doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null" {
+		return 0, nil
+	}
+	return max(doc.Line, 1), nil
+}
+
 // checkKeys walks the YAML mapping against the Go type and reports the first key that
 // the type does not have, with its line and the keys that are valid there.
 func checkKeys(file string, n *yaml.Node, t reflect.Type, path string) error {
@@ -106,6 +131,22 @@ func checkKeys(file string, n *yaml.Node, t reflect.Type, path string) error {
 		t = t.Elem()
 	}
 	if reflect.PointerTo(t).Implements(reflect.TypeFor[yaml.Unmarshaler]()) {
+		return nil
+	}
+	// The decoder reports a text unmarshaler's error (time.Time's) without the line, so
+	// such a value is tried here, where the node and the key are known.
+	if n.Kind == yaml.ScalarNode && reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			var te *yaml.TypeError
+			if errors.As(err, &te) {
+				return nil // has its line; the full decode reports it
+			}
+			msg := err.Error()
+			if t == reflect.TypeFor[time.Time]() {
+				msg = fmt.Sprintf("want an RFC 3339 time such as 2024-01-01T00:00:00Z, got %q", n.Value)
+			}
+			return &Error{File: file, Line: n.Line, Path: path, Msg: msg}
+		}
 		return nil
 	}
 	switch {
@@ -204,6 +245,23 @@ func yamlError(file string, err error) error {
 }
 
 var goTypeName = regexp.MustCompile(` in type [\w./]+`)
+
+// Locate turns err, an error of Config.Validate (paths absolute), into *Error values
+// naming the file name and, when src holds that file's YAML, the line of each key (or of
+// its deepest ancestor present in the file, for a key left at its default). Callers
+// that change a loaded config (a command-line override) and validate it again use it
+// to report the problem like Load would. Other errors keep their message, with the file name.
+func Locate(name string, src []byte, err error) error {
+	if err == nil {
+		return nil
+	}
+	var doc yaml.Node
+	root := &doc
+	if yaml.Unmarshal(src, &doc) == nil && doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		root = doc.Content[0]
+	}
+	return locate(name, root, err)
+}
 
 // locate gives each validation error the line of the key its path names.
 func locate(file string, root *yaml.Node, err error) error {

@@ -180,13 +180,23 @@ func Replay(ctx context.Context, path string) (*ReplayResult, error) {
 		return nil, &Error{File: path, Msg: readErrMsg(err)}
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, &Error{File: path, Msg: "is a directory, not a trace file"}
+	}
 	br := bufio.NewReaderSize(f, 1<<16)
 	first, err := br.ReadBytes('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
+		return nil, &Error{File: path, Msg: readErrMsg(err)}
 	}
 	var g genesisLine
 	if err := json.Unmarshal(first, &g); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return nil, &Error{File: path, Line: 1, Msg: fmt.Sprintf("not a trace: the genesis line's %s is a JSON %s", te.Field, te.Value)}
+		}
+		if errors.As(err, &te) {
+			return nil, &Error{File: path, Line: 1, Msg: "not a trace: the first line must be the genesis object, got a JSON " + te.Value}
+		}
 		return nil, &Error{File: path, Line: 1, Msg: "not a trace: the first line is not JSON: " + err.Error()}
 	}
 	if g.Kind != "genesis" || g.Seed == nil || g.Ticks == nil || g.Config == nil {

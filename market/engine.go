@@ -256,11 +256,8 @@ func New(s Setup) (*Market, error) {
 	if err := s.Engine.CheckScheme(s.Scheme); err != nil {
 		return nil, err
 	}
-	if !(s.ChurnPerDay >= 0) || math.IsInf(s.ChurnPerDay, 0) {
-		return nil, fieldpath.Errorf("provider_churn_per_day", "must be a finite number >= 0, got %g", s.ChurnPerDay)
-	}
-	if !(s.DemandMultiplier > 0) || math.IsInf(s.DemandMultiplier, 0) {
-		return nil, fieldpath.Errorf("demand_multiplier", "must be a positive number, got %g", s.DemandMultiplier)
+	if err := s.Engine.CheckScenario(s.ChurnPerDay, s.DemandMultiplier, s.Scheme.TicksPerHour); err != nil {
+		return nil, err
 	}
 	if !(s.CPUWattsPerCore >= 0) {
 		return nil, fieldpath.Errorf("cpu_watts_per_core", "must be >= 0, got %g", s.CPUWattsPerCore)

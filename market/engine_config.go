@@ -395,7 +395,7 @@ func (c *EngineConfig) Validate() error {
 		} else {
 			total += cl.Count
 		}
-		ck.rangeOK(path+".jobs_per_day", cl.JobsPerDay, 0, 1e5)
+		ck.rangeOK(path+".jobs_per_day", cl.JobsPerDay, 0, MaxJobsPerDay)
 		if cl.MinGPUMemGB < 0 || cl.MinGPUMemGB > 1<<15 {
 			ck.add(path+".min_gpu_mem_gb", "must be in [0, 32768], got %d", cl.MinGPUMemGB)
 		}
@@ -556,6 +556,41 @@ func (c *EngineConfig) CheckScheme(s scheme.Config) error {
 	if int64(c.Escrow.DelayTicks) >= s.OfferWindow {
 		ck.add("escrow.delay_ticks", "must be below scheme.offer_window (%d ticks), got %d: the buy attestation must land before the offer deadline",
 			s.OfferWindow, c.Escrow.DelayTicks)
+	}
+	return errors.Join(ck.errs...)
+}
+
+// MaxJobsPerDay bounds a client's job arrival rate: clients[].jobs_per_day.max, and that
+// times the scenario's demand multiplier.
+const MaxJobsPerDay = 1e5
+
+// CheckScenario checks the scenario's knobs (Setup.ChurnPerDay and
+// Setup.DemandMultiplier) against the section and the tick length: on average at most
+// one departure per provider per tick (churnPerDay <= 24 x ticksPerHour), and no client
+// class above MaxJobsPerDay jobs a day once the multiplier applies. Past these bounds the
+// work and memory of a tick grow without limit (a rate of 1e12 exhausts memory in a few
+// ticks). Errors are *fieldpath.Error values with the paths "provider_churn_per_day"
+// and "demand_multiplier" (the keys of data.ScenarioParams); the caller maps them to
+// where the values came from.
+func (c *EngineConfig) CheckScenario(churnPerDay, demandMultiplier float64, ticksPerHour int64) error {
+	ck := &checker{}
+	tpd := 24 * float64(ticksPerHour)
+	if !(churnPerDay >= 0) || !finite(churnPerDay) {
+		ck.add("provider_churn_per_day", "must be a finite number >= 0, got %g", churnPerDay)
+	} else if ticksPerHour > 0 && churnPerDay > tpd {
+		ck.add("provider_churn_per_day", "must be at most %g (one departure per provider per tick), got %g", tpd, churnPerDay)
+	}
+	if !(demandMultiplier > 0) || !finite(demandMultiplier) {
+		ck.add("demand_multiplier", "must be a positive number, got %g", demandMultiplier)
+		return errors.Join(ck.errs...)
+	}
+	for i := range c.Clients {
+		cl := &c.Clients[i]
+		if r := cl.JobsPerDay.Max * demandMultiplier; r > MaxJobsPerDay {
+			ck.add("demand_multiplier", "%g times clients[%d].jobs_per_day.max (%g) is %g jobs a day per client, more than %g",
+				demandMultiplier, i, cl.JobsPerDay.Max, r, float64(MaxJobsPerDay))
+			break
+		}
 	}
 	return errors.Join(ck.errs...)
 }

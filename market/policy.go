@@ -102,12 +102,12 @@ func (p *RandomPolicy) Decide(m *Market, d *Decision) Response {
 		s.add(wait)
 	case d.Role == scheme.RoleClient && d.State == scheme.StateOffered:
 		value := m.ClientValueUSD(d.Job)
-		v := int64(math.Floor(value / m.UnitUSD(1, asset)))
+		v := floorUnits(value / m.UnitUSD(1, asset))
 		if d.Allowed.Has(scheme.MsgAccept) && q <= v {
 			s.add(Response{Type: scheme.MsgAccept})
 		}
 		if d.Allowed.Has(scheme.MsgOffer) && int(th.Rounds)+1 < m.sc.MaxRounds {
-			c := int64(math.Floor(float64(q) * p.pick(p.ClientMultipliers)))
+			c := floorUnits(float64(q) * p.pick(p.ClientMultipliers))
 			if c >= 1 && c <= v {
 				s.add(Response{Type: scheme.MsgOffer, Price: c})
 			}

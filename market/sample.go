@@ -144,6 +144,23 @@ func (l LogNormal) sample(r *rand.Rand) float64 {
 	return math.Min(math.Max(x, l.Min), l.Max)
 }
 
+// floorUnits returns floor(x) as an int64 amount, saturated to [math.MinInt64,
+// math.MaxInt64], and 0 for NaN. Go leaves the conversion of an out-of-range float to an
+// integer implementation-defined (+Inf becomes math.MinInt64 on amd64 and
+// math.MaxInt64 on arm64), so an amount derived from a float goes through here rather
+// than through a bare int64(...): the same seed must give the same ledger on every CPU.
+func floorUnits(x float64) int64 {
+	switch {
+	case math.IsNaN(x):
+		return 0
+	case x >= 0x1p63:
+		return math.MaxInt64
+	case x < -0x1p63:
+		return math.MinInt64
+	}
+	return int64(math.Floor(x))
+}
+
 // toUnits converts whole tokens to base units of asset, rounding to nearest.
 func toUnits(tokens float64, a Asset) int64 {
 	return int64(math.Round(tokens * float64(a.Unit())))

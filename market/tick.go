@@ -24,7 +24,8 @@ import (
 // earlier answers left, so what a decision allows is what Apply accepts.
 
 // BeginTick advances to the next tick with the exogenous state exo and poses the tick's
-// decisions.
+// decisions. After an error from provider churn (a new provider's wallet that the ledger
+// cannot mint, see churn) the market must be Reset before it is used again.
 func (m *Market) BeginTick(exo *Exo) error {
 	if m.phase != phaseIdle {
 		return fmt.Errorf("%w: BeginTick before Reset or before the previous EndTick", ErrSequence)
@@ -45,7 +46,10 @@ func (m *Market) BeginTick(exo *Exo) error {
 		m.payBills()
 	}
 	if m.set.ChurnPerDay > 0 {
-		m.churn()
+		if err := m.churn(); err != nil {
+			m.phase = phaseUnready // the population is half changed: only Reset may follow
+			return err
+		}
 	}
 	for {
 		e, ok := m.events.peek()
@@ -726,9 +730,11 @@ func (m *Market) startJob(lt *liveThread) {
 	m.stats.Started++
 	end := m.tick + t.Duration
 	if p.failTick > 0 {
-		ttf := int64(math.Ceil(m.rFail.ExpFloat64() / p.failTick))
-		if ttf >= 1 && m.tick+ttf < end {
-			m.schedule(m.tick+ttf, evFail, int32(th.ID))
+		// Compared as a float: a tiny failure rate gives a time to failure beyond int64,
+		// whose conversion would depend on the CPU.
+		ttf := math.Ceil(m.rFail.ExpFloat64() / p.failTick)
+		if ttf >= 1 && ttf < float64(end-m.tick) {
+			m.schedule(m.tick+int64(ttf), evFail, int32(th.ID))
 			return
 		}
 	}

@@ -1,6 +1,7 @@
 package market
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/hivegym/hivegym/scheme"
@@ -117,7 +118,7 @@ func (m *Market) payBill(p *provider) {
 	if !(p.bill > 0) {
 		return
 	}
-	units := int64(math.Floor(p.bill / m.pxUnit[USDC]))
+	units := floorUnits(p.bill / m.pxUnit[USDC])
 	if b := m.chain.Balance(AccountID(p.agent), USDC); units > b {
 		units = b
 	}
@@ -134,12 +135,15 @@ func (m *Market) payBill(p *provider) {
 
 // churn makes providers leave at ChurnPerDay each (a Poisson number of departures per
 // tick, each a uniformly drawn active provider) and a new provider join in each one's
-// place, of a class drawn in proportion to the classes' counts.
-func (m *Market) churn() {
+// place, of a class drawn in proportion to the classes' counts. A join that the ledger
+// refuses (the new wallet's mint would overflow an asset's supply, or the population
+// would exceed its account limit) is returned as an error: a long run with a high churn
+// rate and large wallets can reach it whatever Reset checked.
+func (m *Market) churn() error {
 	n := poisson(m.rChurn, float64(len(m.activeAll))*m.set.ChurnPerDay/m.tpd)
 	for range n {
 		if len(m.activeAll) == 0 {
-			return
+			return nil
 		}
 		a := m.activeAll[m.rChurn.IntN(len(m.activeAll))]
 		m.leave(a)
@@ -155,8 +159,11 @@ func (m *Market) churn() {
 		for ; ci < len(m.pclass)-1 && x >= m.pclass[ci].count; ci++ {
 			x -= m.pclass[ci].count
 		}
-		m.join(ci)
+		if err := m.join(ci); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // leave takes provider a out of the market: its running jobs fail, its negotiations are
@@ -199,16 +206,17 @@ func (m *Market) leave(a AgentID) {
 }
 
 // join adds a new provider of class ci (a new account, its wallet minted now).
-func (m *Market) join(ci int) {
+func (m *Market) join(ci int) error {
 	if m.tr != nil {
 		m.tr.agentNext(m, "join")
 	}
 	a, err := m.addProvider(ci)
 	if err != nil {
-		panic("market: provider join: " + err.Error()) // accounts and mints were validated at reset
+		return fmt.Errorf("market: provider join at tick %d: %w", m.tick, err)
 	}
 	m.wealth[a] = m.mark(a)
 	m.wealth0[a] = m.wealth[a]
 	m.risk[a] = newRiskAcc()
 	m.stats.Joins++
+	return nil
 }

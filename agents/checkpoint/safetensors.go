@@ -127,7 +127,13 @@ func Save(w io.Writer, tensors []Tensor, meta map[string]string) error {
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
 	header := make(map[string]any, len(sorted)+1)
 	if len(meta) > 0 {
-		for k, v := range meta {
+		keys := make([]string, 0, len(meta))
+		for k := range meta {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys) // the error names the same key every time, not one in map order
+		for _, k := range keys {
+			v := meta[k]
 			// JSON would silently replace invalid UTF-8; refuse it so Load gives back
 			// exactly what was saved.
 			if !utf8.ValidString(k) || !utf8.ValidString(v) {

@@ -338,7 +338,7 @@ func runRunsMerge(ctx context.Context, opts *runsMergeOptions) error {
 	out := storePath(opts.Out)
 	if dir := filepath.Dir(out); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
+			return outPathError(dir, err)
 		}
 	}
 	dst, err := store.Open(out)
@@ -415,7 +415,7 @@ func runRunsExport(ctx context.Context, opts *runsExportOptions) error {
 	}
 	f, err := os.Create(opts.Out)
 	if err != nil {
-		return err
+		return outPathError(opts.Out, err)
 	}
 	bw := bufio.NewWriter(f)
 	if err := st.ExportCSV(ctx, r.ID, bw); err != nil {

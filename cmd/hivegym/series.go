@@ -123,6 +123,9 @@ func runSeries(opts *seriesOptions) error {
 	if err != nil {
 		return worldError(opts.Config, err)
 	}
+	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return outPathError(opts.Out, err)
+	}
 	// Logs carry no wall-clock time: stderr is as reproducible as the files.
 	log := slog.New(slog.NewTextHandler(opts.IO.ErrOut, &slog.HandlerOptions{
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
@@ -152,9 +155,6 @@ func runSeries(opts *seriesOptions) error {
 		}
 	}
 
-	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
-		return err
-	}
 	var files []string
 	csvPath := filepath.Join(opts.Out, "series.csv")
 	if err := writeSeriesCSV(csvPath, cols, times, vals); err != nil {
@@ -222,6 +222,16 @@ func worldError(configFile string, err error) error {
 		return fmt.Errorf("%s: %w", configFile, under)
 	}
 	return err
+}
+
+// outPathError reports an output path (--out, --trace) that cannot be created as bad
+// input (exit 2) naming the path, like an unreadable input file.
+func outPathError(path string, err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return &experiments.Error{File: path, Msg: "cannot create: " + err.Error()}
 }
 
 func writeSeriesCSV(path string, cols []data.Column, times []time.Time, vals [][]float64) error {

@@ -133,15 +133,15 @@ func runSimulate(ctx context.Context, opts *simulateOptions) error {
 			return usagef("unknown scenario %q (valid: %s)", opts.Scenario, strings.Join(data.Scenarios(), ", "))
 		}
 		cfg.World.Scenario.Name = opts.Scenario
-		if err := cfg.Validate(); err != nil {
-			return configError(opts.Config, err)
+		if err := revalidate(opts.Config, &cfg); err != nil {
+			return err
 		}
 	}
 	simOpts := experiments.SimulateOptions{Ticks: opts.Ticks}
 	var traceFile *os.File
 	if opts.Trace != "" {
 		if traceFile, err = os.Create(opts.Trace); err != nil {
-			return &experiments.Error{File: opts.Trace, Msg: err.Error()}
+			return outPathError(opts.Trace, err)
 		}
 		defer traceFile.Close()
 		simOpts.Trace = traceFile
@@ -180,6 +180,22 @@ func runSimulate(ctx context.Context, opts *simulateOptions) error {
 		return simErr
 	}
 	return outErr
+}
+
+// revalidate validates a loaded config again after a command-line override and reports
+// a problem like loading would: the file, the line of the key and its full path (the
+// errors of Config.Validate have absolute paths, so configError's world prefix does not
+// apply to them).
+func revalidate(configFile string, cfg *experiments.Config) error {
+	err := cfg.Validate()
+	if err == nil {
+		return nil
+	}
+	if configFile == "" {
+		return experiments.Locate("<default>", experiments.DefaultYAML(), err)
+	}
+	src, _ := os.ReadFile(configFile) // it was read a moment ago; without it there are no lines
+	return experiments.Locate(configFile, src, err)
 }
 
 // configError maps an error from building the simulation to the CLI's bad-input errors:

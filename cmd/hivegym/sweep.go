@@ -117,7 +117,7 @@ func runSweep(ctx context.Context, opts *sweepOptions) error {
 		out = filepath.Join("runs", sw.Name)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return err
+		return outPathError(out, err)
 	}
 	path := filepath.Join(out, "runs.db")
 	st, err := store.Open(path)

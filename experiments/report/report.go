@@ -95,7 +95,12 @@ func Generate(ctx context.Context, dirs []string, out string, opts Options) (Res
 		}
 	}
 	if err := os.MkdirAll(filepath.Join(out, "img"), 0o755); err != nil {
-		return Result{}, fmt.Errorf("report: %w", err)
+		// An output directory that cannot be made is a bad --out (exit 2), not a failure.
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return Result{}, &experiments.Error{File: out, Msg: "cannot create the report directory: " + err.Error()}
 	}
 	b := newBuilder(ctx, out, opts, runs)
 	pg, err := b.build(sweeps)

@@ -94,6 +94,7 @@ var (
 	ErrAmbiguous   = errors.New("ambiguous run id prefix")
 	ErrExists      = errors.New("run already in the store")
 	ErrNewerSchema = errors.New("store written by a newer hivegym")
+	ErrNotStore    = errors.New("not a hivegym run store")
 )
 
 // SchemaError says that a store's schema version is newer than this program knows.
@@ -123,7 +124,9 @@ type Store struct {
 func Open(path string) (*Store, error) { return open(path, migrations) }
 
 // OpenExisting opens the store at path like Open, but a missing file is an error (one
-// that wraps os.ErrNotExist) instead of a new empty store.
+// that wraps os.ErrNotExist) instead of a new empty store, and so is a file that is not
+// a run store (ErrNotStore: an empty file, or an SQLite database without the store's
+// schema_version table), which is left as it was rather than turned into a store.
 func OpenExisting(path string) (*Store, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -132,10 +135,12 @@ func OpenExisting(path string) (*Store, error) {
 	if fi.IsDir() {
 		return nil, fmt.Errorf("open store %s: is a directory", path)
 	}
-	return open(path, migrations)
+	return openStore(path, migrations, true)
 }
 
-func open(path string, migs []string) (*Store, error) {
+func open(path string, migs []string) (*Store, error) { return openStore(path, migs, false) }
+
+func openStore(path string, migs []string, existing bool) (*Store, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("open store %q: the path must be non-empty and must not contain '?' or '#'", path)
 	}
@@ -151,6 +156,18 @@ func open(path string, migs []string) (*Store, error) {
 	// connection. Callers must read rows to the end before the next query.
 	db.SetMaxOpenConns(1)
 	s := &Store{db: db, path: path}
+	if existing {
+		var n int
+		err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'`).Scan(&n)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+		if n == 0 {
+			db.Close()
+			return nil, fmt.Errorf("open store %s: %w (no schema_version table)", path, ErrNotStore)
+		}
+	}
 	if err := s.migrate(context.Background(), migs); err != nil {
 		db.Close()
 		return nil, err

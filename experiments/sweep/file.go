@@ -175,11 +175,21 @@ func (d *decoder) decode(src []byte) (*Sweep, error) {
 	return s, nil
 }
 
-// parseYAML parses the first document of src and returns its root node (nil when empty).
+// parseYAML parses src, which must hold one YAML document, and returns its root node
+// (nil when empty).
 func parseYAML(file string, src []byte) (*yaml.Node, error) {
 	var doc yaml.Node
-	if err := yaml.NewDecoder(bytes.NewReader(src)).Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return nil, yamlError(file, 0, err)
+	}
+	// The decoder stops after the first document: a second one would be ignored. A
+	// trailing empty document ('---' with nothing after it) is harmless.
+	var next yaml.Node
+	if err := dec.Decode(&next); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlError(file, 0, err)
+	} else if err == nil && (len(next.Content) != 1 || next.Content[0].Kind != yaml.ScalarNode || next.Content[0].Tag != "!!null") {
+		return nil, &experiments.Error{File: file, Line: max(next.Line, 1), Msg: "a sweep file or config is one YAML document, but a second one starts here (a '---' line)"}
 	}
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
 		return doc.Content[0], nil

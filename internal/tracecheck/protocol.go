@@ -203,7 +203,8 @@ func (c *checker) stateLine(l *line) {
 }
 
 func (c *checker) finishThreads() {
-	for id, th := range c.threads {
+	for _, id := range sortedKeys(c.threads) {
+		th := c.threads[id]
 		if th.pending != "" {
 			c.fail("thread %s: no state line for its last transition (to %s)", id, th.pending)
 		}

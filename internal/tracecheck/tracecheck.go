@@ -33,6 +33,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -258,19 +260,18 @@ func (c *checker) genesisLine(l *line) {
 		c.fail("unknown scheme %q", l.Scheme)
 		c.scheme = "compute-marketplace"
 	}
-	for a := range l.Assets {
-		c.assets = append(c.assets, a)
-	}
-	sort.Strings(c.assets)
+	c.assets = append(c.assets, sortedKeys(l.Assets)...)
 	if len(c.assets) == 0 {
 		c.fail("genesis lists no assets")
 	}
-	for acct, bs := range l.Balances {
+	for _, acct := range sortedKeys(l.Balances) {
+		bs := l.Balances[acct]
 		if !agentName(acct) && acct != "utility" && acct != "pool" && acct != "sequencer" {
 			c.fail("genesis: unknown account name %q", acct)
 		}
 		m := map[string]int64{}
-		for a, v := range bs {
+		for _, a := range sortedKeys(bs) {
+			v := bs[a]
 			if !c.isAsset(a) {
 				c.fail("genesis: %s holds unknown asset %q", acct, a)
 			}
@@ -286,6 +287,12 @@ func (c *checker) genesisLine(l *line) {
 	if _, ok := c.bal["sequencer"]; !ok {
 		c.bal["sequencer"] = map[string]int64{}
 	}
+}
+
+// sortedKeys returns m's keys in increasing order, so that the problems a trace has
+// are listed in the same order every time (never in map order).
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 func (c *checker) isAsset(a string) bool {
@@ -425,7 +432,8 @@ func (c *checker) ledger(l *line) {
 
 func (c *checker) finalLine(l *line) {
 	c.final = true
-	for acct, bs := range l.Balances {
+	for _, acct := range sortedKeys(l.Balances) {
+		bs := l.Balances[acct]
 		mine, ok := c.bal[acct]
 		if !ok {
 			c.fail("final: unknown account %q", acct)
@@ -437,7 +445,8 @@ func (c *checker) finalLine(l *line) {
 			}
 		}
 	}
-	for acct, mine := range c.bal {
+	for _, acct := range sortedKeys(c.bal) {
+		mine := c.bal[acct]
 		if acct == "escrow" {
 			continue
 		}

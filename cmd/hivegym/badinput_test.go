@@ -1,0 +1,88 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Bad input found by throwing files and flags at the commands: each must exit 2 with one
+// line naming the file (and the line and key where there is one), never a stack trace.
+
+func TestReplayDirectoryIsBadInput(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := runCLI(t, "replay", dir)
+	wantOneErrorLine(t, code, stdout, stderr, dir, "directory")
+	arr := writeFile(t, "arr.jsonl", "[1, 2]\n")
+	code, stdout, stderr = runCLI(t, "replay", arr)
+	wantOneErrorLine(t, code, stdout, stderr, arr+":1:", "not a trace", "array")
+}
+
+// TestSimulateScenarioOverrideLocatesTheKey: with --scenario the config is validated
+// again; its problems used to come out as "world.world.scenario..." without a line.
+func TestSimulateScenarioOverrideLocatesTheKey(t *testing.T) {
+	p := writeFile(t, "c.yaml", "seed: 1\nworld:\n  scenario:\n    heatwave: {location: nowhere}\n")
+	code, stdout, stderr := runCLI(t, "simulate", "-c", p, "--scenario", "heatwave", "--ticks", "2")
+	wantOneErrorLine(t, code, stdout, stderr, p+":4: world.scenario.heatwave.location", "nowhere")
+	if strings.Contains(stderr, "world.world") {
+		t.Errorf("doubled prefix: %q", stderr)
+	}
+	p = writeFile(t, "s.yaml", "world:\n  scenario:\n    demand_surge: {multiplier: 1e9}\n")
+	code, stdout, stderr = runCLI(t, "simulate", "-c", p, "--scenario", "demand-surge", "--ticks", "2")
+	wantOneErrorLine(t, code, stdout, stderr, p+":3: world.scenario.demand_surge.multiplier")
+}
+
+// TestRunawayScenarioKnobsAreBadConfig: a churn rate or demand multiplier of 1e12 used
+// to pass validation and then exhaust memory within a few ticks.
+func TestRunawayScenarioKnobsAreBadConfig(t *testing.T) {
+	for _, tc := range []struct{ key, line string }{
+		{"provider_churn_per_day", "world:\n  market:\n    provider_churn_per_day: 1e12\n"},
+		{"demand_multiplier", "world:\n  market:\n    demand_multiplier: 1e12\n"},
+	} {
+		p := writeFile(t, "c.yaml", tc.line)
+		code, stdout, stderr := runCLI(t, "config", "validate", p)
+		wantOneErrorLine(t, code, stdout, stderr, p+":3: world.market."+tc.key)
+		code, stdout, stderr = runCLI(t, "simulate", "-c", p, "--ticks", "2")
+		wantOneErrorLine(t, code, stdout, stderr, p+":3: world.market."+tc.key)
+	}
+}
+
+// TestUnwritableOutputIsBadInput: an output path that cannot be created is a bad flag
+// (exit 2, one line naming it), not a failed run; series used to log first and exit 1.
+func TestUnwritableOutputIsBadInput(t *testing.T) {
+	file := writeFile(t, "a-file", "x")
+	code, stdout, stderr := runCLI(t, "series", "--ticks", "3", "--plots=false", "--out", file)
+	wantOneErrorLine(t, code, stdout, stderr, file, "not a directory")
+
+	sw := writeFile(t, "sw.yaml", "name: s\ngrid:\n  metrics.eta: [0.1]\nseeds: [1]\n")
+	code, stdout, stderr = runCLI(t, "sweep", "-c", sw, "--out", file)
+	wantOneErrorLine(t, code, stdout, stderr, file, "not a directory")
+
+	out, ids := smallStore(t)
+	dir := t.TempDir()
+	code, stdout, stderr = runCLI(t, "runs", "export", ids[0], "--store", out, "--out", dir)
+	wantOneErrorLine(t, code, stdout, stderr, dir, "is a directory")
+	code, stdout, stderr = runCLI(t, "runs", "merge", "--out", filepath.Join(file, "m.db"), out)
+	wantOneErrorLine(t, code, stdout, stderr, file, "not a directory")
+	code, stdout, stderr = runCLI(t, "report", "--store", out, "--out", file)
+	wantOneErrorLine(t, code, stdout, stderr, file, "not a directory")
+}
+
+// TestRunsListDoesNotConvertFiles: an empty file given as --store is refused and stays
+// empty (it used to be migrated into a store by a listing).
+func TestRunsListDoesNotConvertFiles(t *testing.T) {
+	empty := writeFile(t, "empty.db", "")
+	code, stdout, stderr := runCLI(t, "runs", "list", "--store", empty)
+	wantOneErrorLine(t, code, stdout, stderr, empty, "not a hivegym run store")
+	if b, err := os.ReadFile(empty); err != nil || len(b) != 0 {
+		t.Fatalf("the file has %d bytes now (%v)", len(b), err)
+	}
+}
+
+// TestConfigOneDocument: a second YAML document in a config is an error at its line.
+func TestConfigOneDocument(t *testing.T) {
+	p := writeFile(t, "c.yaml", "seed: 1\n---\nseed: 2\n")
+	code, stdout, stderr := runCLI(t, "config", "validate", p)
+	wantOneErrorLine(t, code, stdout, stderr, p+":2:", "one YAML document")
+}
