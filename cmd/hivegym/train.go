@@ -161,8 +161,8 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 	if err := applyBackend(&cfg, opts.Backend, opts.Device); err != nil {
 		return err
 	}
-	if err := cfg.Validate(); err != nil {
-		return configError(opts.Config, err)
+	if err := revalidate(opts.Config, &cfg); err != nil {
+		return err
 	}
 	if opts.Out == "" {
 		opts.Out = filepath.Join("runs", "train-"+strconv.FormatUint(cfg.Seed, 10))

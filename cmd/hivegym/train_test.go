@@ -178,3 +178,12 @@ type memRecorder struct{ curves, groups int }
 func (m *memRecorder) Curve(int, string, string, float64) error    { m.curves++; return nil }
 func (m *memRecorder) Agent(string, string, string, float64) error { return nil }
 func (m *memRecorder) Group(string, string, string, float64) error { m.groups++; return nil }
+
+func TestTrainFlagOverrideOutOfRangeNamesTheKey(t *testing.T) {
+	cfg := writeFile(t, "c.yaml", "seed: 1\n")
+	code, out, stderr := runCLI(t, "train", "-c", cfg, "--iterations", "99999999", "--out", t.TempDir())
+	wantOneErrorLine(t, code, out, stderr, cfg+": training.iterations: must be in [1, 1048576]")
+	if strings.Contains(stderr, "world.training") {
+		t.Errorf("the key is misnamed: %q", stderr)
+	}
+}
