@@ -9,12 +9,12 @@ import (
 	"os"
 	"reflect"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hivegym/hivegym/internal/fieldpath"
+	"github.com/hivegym/hivegym/internal/yamlkeys"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -151,7 +151,7 @@ func checkKeys(file string, n *yaml.Node, t reflect.Type, path string) error {
 	}
 	switch {
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
-		fields := yamlFields(t)
+		fields := yamlkeys.Fields(t)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			f, ok := fields[k.Value]
@@ -161,7 +161,7 @@ func checkKeys(file string, n *yaml.Node, t reflect.Type, path string) error {
 					where = "in " + path
 				}
 				return &Error{File: file, Line: k.Line, Path: join(path, k.Value),
-					Msg: fmt.Sprintf("unknown key %q %s (valid keys: %s)", k.Value, where, strings.Join(sortedKeys(fields), ", "))}
+					Msg: fmt.Sprintf("unknown key %q %s (valid keys: %s)", k.Value, where, strings.Join(yamlkeys.Names(fields), ", "))}
 			}
 			if err := checkKeys(file, v, f, join(path, k.Value)); err != nil {
 				return err
@@ -181,34 +181,6 @@ func checkKeys(file string, n *yaml.Node, t reflect.Type, path string) error {
 		}
 	}
 	return nil
-}
-
-func yamlFields(t reflect.Type) map[string]reflect.Type {
-	m := make(map[string]reflect.Type, t.NumField())
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "-" {
-			continue
-		}
-		if name == "" {
-			name = strings.ToLower(f.Name)
-		}
-		m[name] = f.Type
-	}
-	return m
-}
-
-func sortedKeys(m map[string]reflect.Type) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func join(path, key string) string {

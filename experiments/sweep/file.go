@@ -16,6 +16,7 @@ import (
 
 	"github.com/hivegym/hivegym/experiments"
 	"github.com/hivegym/hivegym/internal/rng"
+	"github.com/hivegym/hivegym/internal/yamlkeys"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -635,7 +636,7 @@ func (d *decoder) checkKeys(n *yaml.Node, t reflect.Type, path string) error {
 	}
 	switch {
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
-		fields := yamlFields(t)
+		fields := yamlkeys.Fields(t)
 		seen := map[string]bool{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
@@ -645,7 +646,7 @@ func (d *decoder) checkKeys(n *yaml.Node, t reflect.Type, path string) error {
 				if path != "" {
 					where = "in " + path
 				}
-				return d.errf(k, join(path, k.Value), "unknown key %q %s (valid keys: %s)", k.Value, where, strings.Join(sortedKeys(fields), ", "))
+				return d.errf(k, join(path, k.Value), "unknown key %q %s (valid keys: %s)", k.Value, where, strings.Join(yamlkeys.Names(fields), ", "))
 			}
 			if seen[k.Value] {
 				return d.errf(k, join(path, k.Value), "key %q appears twice", k.Value)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hivegym/hivegym/experiments"
+	"github.com/hivegym/hivegym/internal/yamlkeys"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -73,14 +74,14 @@ func fieldType(path []seg) (reflect.Type, error) {
 		case where != "" && isUnmarshaler(t):
 			return nil, fmt.Errorf("%s is set as a whole; it has no keys inside", where)
 		case t.Kind() == reflect.Struct:
-			fields := yamlFields(t)
+			fields := yamlkeys.Fields(t)
 			f, ok := fields[s.name]
 			if !ok {
 				in := "the config"
 				if where != "" {
 					in = where
 				}
-				return nil, fmt.Errorf("%s has no key %q (valid keys: %s)", in, s.name, strings.Join(sortedKeys(fields), ", "))
+				return nil, fmt.Errorf("%s has no key %q (valid keys: %s)", in, s.name, strings.Join(yamlkeys.Names(fields), ", "))
 			}
 			t = f
 		case t.Kind() == reflect.Map && t.Key().Kind() == reflect.String:
@@ -101,42 +102,6 @@ func fieldType(path []seg) (reflect.Type, error) {
 		}
 	}
 	return t, nil
-}
-
-// yamlFields maps the yaml keys of struct type t to their types, with ",inline" fields
-// flattened, as go.yaml.in/yaml/v3 names them.
-func yamlFields(t reflect.Type) map[string]reflect.Type {
-	m := make(map[string]reflect.Type, t.NumField())
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "-" {
-			continue
-		}
-		if slices.Contains(strings.Split(opts, ","), "inline") && f.Type.Kind() == reflect.Struct {
-			for k, v := range yamlFields(f.Type) {
-				m[k] = v
-			}
-			continue
-		}
-		if name == "" {
-			name = strings.ToLower(f.Name)
-		}
-		m[name] = f.Type
-	}
-	return m
-}
-
-func sortedKeys(m map[string]reflect.Type) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // applicable checks that every list index on path exists in the base document (a
