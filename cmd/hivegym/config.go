@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
+	"github.com/hivegym/hivegym/data"
 	"github.com/hivegym/hivegym/experiments"
 	"github.com/spf13/cobra"
 )
@@ -64,4 +67,20 @@ func runConfigValidate(opts *configValidateOptions) error {
 	}
 	_, err := fmt.Fprintf(opts.IO.Out, "%s: ok\n", opts.File)
 	return err
+}
+
+// applyRunFlags applies the --seed (when it was given) and --scenario flags that the
+// commands running a world share; an unknown scenario is bad input listing the valid ones.
+func applyRunFlags(cfg *experiments.Config, seedSet bool, seed uint64, scenario string) error {
+	if seedSet {
+		cfg.Seed = seed
+	}
+	if scenario == "" {
+		return nil
+	}
+	if !slices.Contains(data.Scenarios(), scenario) {
+		return usagef("unknown scenario %q (valid: %s)", scenario, strings.Join(data.Scenarios(), ", "))
+	}
+	cfg.World.Scenario.Name = scenario
+	return nil
 }

@@ -106,18 +106,8 @@ func runSeries(opts *seriesOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.SeedSet {
-		cfg.Seed = opts.Seed
-	}
-	if opts.Scenario != "" {
-		ok := false
-		for _, s := range data.Scenarios() {
-			ok = ok || s == opts.Scenario
-		}
-		if !ok {
-			return usagef("unknown scenario %q (valid: %s)", opts.Scenario, strings.Join(data.Scenarios(), ", "))
-		}
-		cfg.World.Scenario.Name = opts.Scenario
+	if err := applyRunFlags(&cfg, opts.SeedSet, opts.Seed, opts.Scenario); err != nil {
+		return err
 	}
 	w, err := data.New(cfg.World, cfg.Seed)
 	if err != nil {

@@ -121,18 +121,10 @@ func runSimulate(ctx context.Context, opts *simulateOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.SeedSet {
-		cfg.Seed = opts.Seed
+	if err := applyRunFlags(&cfg, opts.SeedSet, opts.Seed, opts.Scenario); err != nil {
+		return err
 	}
 	if opts.Scenario != "" {
-		ok := false
-		for _, s := range data.Scenarios() {
-			ok = ok || s == opts.Scenario
-		}
-		if !ok {
-			return usagef("unknown scenario %q (valid: %s)", opts.Scenario, strings.Join(data.Scenarios(), ", "))
-		}
-		cfg.World.Scenario.Name = opts.Scenario
 		if err := revalidate(opts.Config, &cfg); err != nil {
 			return err
 		}
