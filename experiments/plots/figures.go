@@ -436,6 +436,11 @@ func (f *Boxes) Plot() (*plot.Plot, error) {
 	if !drawn {
 		return nil, errors.New("plots: no finite values to draw")
 	}
+	// Long group names ("providers/cost-plus") run into their neighbours: break them
+	// after each '/' so every label stays under its own box.
+	for i, n := range names {
+		names[i] = strings.ReplaceAll(n, "/", "/\n")
+	}
 	p.NominalX(names...)
 	p.X.Min, p.X.Max = -0.6, float64(len(f.Boxes))-0.4
 	d := (hi - lo) * 0.06
