@@ -1222,24 +1222,32 @@ func (b *builder) threads() (*section, error) {
 		outcomes.add(o)
 		count[o]++
 	}
-	// Pick the first thread with two or more offers of each outcome, then fill up in
-	// file order: a deterministic sample that shows every outcome.
+	// Pick the longest negotiation (most offers; the first in file order among equals) of
+	// each outcome, then fill up with the longest of the rest: a deterministic sample that
+	// shows every outcome and the threads where both sides actually moved.
+	byLength := make([]int, len(all))
+	for i := range byLength {
+		byLength[i] = i
+	}
+	sort.SliceStable(byLength, func(a, c int) bool {
+		return len(all[byLength[a]].th.Offers) > len(all[byLength[c]].th.Offers)
+	})
 	picked := map[int]bool{}
 	var pick []int
 	for _, o := range outcomes.keys {
-		for i, it := range all {
-			if len(pick) < limit && orDash(it.th.Outcome) == o && len(it.th.Offers) >= 2 && !picked[i] {
+		for _, i := range byLength {
+			if len(pick) < limit && orDash(all[i].th.Outcome) == o && len(all[i].th.Offers) >= 2 && !picked[i] {
 				picked[i] = true
 				pick = append(pick, i)
 				break
 			}
 		}
 	}
-	for i, it := range all {
+	for _, i := range byLength {
 		if len(pick) >= limit {
 			break
 		}
-		if !picked[i] && len(it.th.Offers) > 0 {
+		if !picked[i] && len(all[i].th.Offers) > 0 {
 			picked[i] = true
 			pick = append(pick, i)
 		}
