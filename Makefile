@@ -38,7 +38,7 @@ torch-setup: ## install libtorch (apt) and prepare build/gotch + go.work for -ta
 
 test-torch: torch-setup ## vet and test with -tags torch (the libtorch backend; installs what it needs)
 	$(GO) vet -tags torch ./agents/torchnn/
-	$(GO) test -count=1 -tags torch ./agents/...
+	$(GO) test -count=1 -tags torch ./agents/... ./experiments/
 
 lint: ## gofmt check, go vet, staticcheck (pinned)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

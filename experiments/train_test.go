@@ -197,8 +197,13 @@ func TestCheckpointRoundTrip(t *testing.T) {
 // episodes, the trained providers' cumulative return with the untrained learner's. The
 // token prices barely move here (ETH volatility 1% a year, no jumps), so the return is
 // what the providers earn.
-func TestTrainingRaisesReturn(t *testing.T) {
+func TestTrainingRaisesReturn(t *testing.T) { testTrainingRaisesReturn(t, "go") }
+
+// testTrainingRaisesReturn is TestTrainingRaisesReturn on the named network backend (the
+// torch build runs it on libtorch too: train_torch_test.go).
+func testTrainingRaisesReturn(t *testing.T, backend string) {
 	cfg := tinyConfig(t)
+	cfg.Training.PPO.Backend = backend
 	cfg.World.ETH.Sigma = 0.01
 	cfg.World.ETH.Jumps.RatePerYear = 0
 	cfg.Training.Iterations = 12
