@@ -79,6 +79,15 @@ func runEval(ctx context.Context, opts *evalOptions) error {
 	if opts.Episodes < 2 || opts.Episodes > 100000 {
 		return usagef("--episodes must be between 2 and 100000 (a confidence interval needs two), got %d", opts.Episodes)
 	}
+	var baselines []string
+	if strings.TrimSpace(opts.Baselines) != "" {
+		for _, b := range strings.Split(opts.Baselines, ",") {
+			if b = strings.TrimSpace(b); b == "" {
+				return usagef("--baselines %q has an empty name (use \"\" for no baselines)", opts.Baselines)
+			}
+			baselines = append(baselines, b)
+		}
+	}
 	dir, ckpt := opts.Target, ""
 	if strings.HasSuffix(opts.Target, ".safetensors") {
 		ckpt = opts.Target
@@ -110,12 +119,6 @@ func runEval(ctx context.Context, opts *evalOptions) error {
 	if ckpt != "" {
 		if err := loadOne(tr, ckpt, &cfg); err != nil {
 			return err
-		}
-	}
-	var baselines []string
-	for _, b := range strings.Split(opts.Baselines, ",") {
-		if b = strings.TrimSpace(b); b != "" {
-			baselines = append(baselines, b)
 		}
 	}
 	if err := experiments.CheckBaselines(cfg.Population, baselines); err != nil {

@@ -103,6 +103,11 @@ Then evaluate it: hivegym eval DIR.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.SeedSet = cmd.Flags().Changed("seed")
+			for _, name := range []string{"iterations", "workers"} {
+				if v, _ := cmd.Flags().GetInt(name); cmd.Flags().Changed(name) && v < 1 {
+					return usagef("--%s must be at least 1, got %d", name, v)
+				}
+			}
 			return runTrain(cmd.Context(), opts)
 		},
 	}

@@ -187,3 +187,12 @@ func TestTrainFlagOverrideOutOfRangeNamesTheKey(t *testing.T) {
 		t.Errorf("the key is misnamed: %q", stderr)
 	}
 }
+
+func TestTrainAndEvalFlagValues(t *testing.T) {
+	code, out, stderr := runCLI(t, "train", "--workers", "0", "--out", t.TempDir())
+	wantOneErrorLine(t, code, out, stderr, "--workers must be at least 1, got 0")
+	code, out, stderr = runCLI(t, "train", "--iterations", "0", "--out", t.TempDir())
+	wantOneErrorLine(t, code, out, stderr, "--iterations must be at least 1, got 0")
+	code, out, stderr = runCLI(t, "eval", t.TempDir(), "--baselines", "random,")
+	wantOneErrorLine(t, code, out, stderr, "has an empty name")
+}
