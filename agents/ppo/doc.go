@@ -37,9 +37,11 @@
 //
 // The initial weights come from streams of the seed and the group name; the minibatch
 // shuffles from a stream of the seed, the group name and the update count; actions from
-// the *rand.Rand the caller passes. There are no goroutines, no global random source and
-// no map iteration in any computation, so the same seed and the same inputs give
-// bit-identical parameters, and a learner restored from a checkpoint continues exactly as
+// the *rand.Rand the caller passes. There is no global random source and no map
+// iteration in any computation. With the go backend, Act and Update run the actor's and
+// the critic's passes on two goroutines; they share no state and each does exactly what
+// it would in series, so scheduling cannot change a result. The same seed and the same
+// inputs give bit-identical parameters, and a learner restored from a checkpoint continues exactly as
 // the uninterrupted run.
 //
 // # What this package must not do

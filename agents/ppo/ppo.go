@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 
 	"github.com/hivegym/hivegym/agents/nn"
@@ -206,6 +207,12 @@ type Learner struct {
 	updates  int64 // Update calls completed
 	samples  int64 // decisions trained on
 
+	// The critic's half of Act and of each minibatch, run beside the actor's (see
+	// concurrent); side is started at the first use.
+	side   *sidecar
+	job    criticJob
+	serial bool // tests: never run the critic beside the actor
+
 	// Scratch, grown to the largest batch seen and reused: no allocation in a steady state.
 	dist     nn.Categorical
 	logits   []float32
@@ -345,6 +352,35 @@ func (l *Learner) Act(obs []float32, masks []bool, batch int, r *rand.Rand, acti
 	if batch == 0 {
 		return nil
 	}
+	if values != nil && batch >= minConcurrentBatch && l.concurrent() {
+		// The critic's pass is independent of the actor's and of the sampling: it
+		// runs beside them, with the same result as in series.
+		l.job = criticJob{l: l, obs: obs, values: values, batch: batch}
+		l.startCritic()
+		errA := l.sample(obs, masks, batch, r, actions, logps)
+		errC := l.waitCritic()
+		if errA != nil {
+			return errA
+		}
+		if errC != nil {
+			return fmt.Errorf("ppo: critic: %w", errC)
+		}
+		return nil
+	}
+	if err := l.sample(obs, masks, batch, r, actions, logps); err != nil {
+		return err
+	}
+	if values != nil {
+		if err := l.critic.Forward(values, obs, batch); err != nil {
+			return fmt.Errorf("ppo: critic: %w", err)
+		}
+	}
+	return nil
+}
+
+// sample runs the actor on the batch and draws the actions (and their log-probabilities
+// if logps is not nil), row by row with one r.Float64() each.
+func (l *Learner) sample(obs []float32, masks []bool, batch int, r *rand.Rand, actions []int, logps []float32) error {
 	k := l.nActions
 	l.logits = grow(l.logits, batch*k)
 	if err := l.actor.Forward(l.logits, obs, batch); err != nil {
@@ -358,11 +394,6 @@ func (l *Learner) Act(obs []float32, masks []bool, batch int, r *rand.Rand, acti
 		actions[i] = a
 		if logps != nil {
 			logps[i] = float32(l.dist.LogProb(a))
-		}
-	}
-	if values != nil {
-		if err := l.critic.Forward(values, obs, batch); err != nil {
-			return fmt.Errorf("ppo: critic: %w", err)
 		}
 	}
 	return nil
@@ -606,6 +637,12 @@ func (l *Learner) Update(b *Buffer) (Stats, error) {
 // minibatch takes one gradient step on the decisions rows of b and returns the
 // minibatch's policy loss, value loss, entropy, old and new approximate KL and clip
 // fraction (in metricNames order; the last two entries are unused).
+//
+// The actor's pass (forward, policy loss and entropy, backward) and the critic's
+// (forward, value loss, backward) touch disjoint modules, gradients and scratch, so with
+// the go backend they run on two goroutines (see concurrent). Each pass does exactly
+// the operations, in exactly the order, of a serial run, so the result is bit-identical
+// whatever the scheduling and GOMAXPROCS.
 func (l *Learner) minibatch(b *Buffer, rows []int) ([NumMetrics]float64, error) {
 	var out [NumMetrics]float64
 	m, d, k := len(rows), l.obsDim, l.nActions
@@ -616,12 +653,6 @@ func (l *Learner) minibatch(b *Buffer, rows []int) ([NumMetrics]float64, error) 
 	for r, i := range rows {
 		copy(l.mbObs[r*d:(r+1)*d], b.obs[i*d:(i+1)*d])
 		l.mbAdv[r] = b.adv[i]
-	}
-	if err := l.actor.Forward(l.mbLogits, l.mbObs, m); err != nil {
-		return out, fmt.Errorf("ppo: actor: %w", err)
-	}
-	if err := l.critic.Forward(l.mbValues, l.mbObs, m); err != nil {
-		return out, fmt.Errorf("ppo: critic: %w", err)
 	}
 
 	// Advantage normalization per minibatch (CleanRL: (A - mean) / (std + 1e-8), with
@@ -641,18 +672,115 @@ func (l *Learner) minibatch(b *Buffer, rows []int) ([NumMetrics]float64, error) 
 		}
 	}
 
-	// Per decision: the loss terms, and their gradients with respect to the logits and
-	// the value, each divided by m because the losses are means over the minibatch.
-	clip, inv := l.cfg.ClipCoef, 1/float64(m)
-	vclip := 0.0
-	if l.cfg.ClipVLoss {
-		vclip = clip
+	l.opt.ZeroGrad()
+	var pol [5]float64
+	var vLoss float64
+	var errA, errC error
+	if l.concurrent() {
+		l.job = criticJob{l: l, buf: b, rows: rows}
+		l.startCritic()
+		pol, errA = l.actorPass(b, rows)
+		errC = l.waitCritic()
+		vLoss = l.job.vLoss
+	} else {
+		pol, errA = l.actorPass(b, rows)
+		if errA == nil {
+			vLoss, errC = l.criticPass(b, rows)
+		}
 	}
+	if errA != nil {
+		return out, errA
+	}
+	if errC != nil {
+		return out, errC
+	}
+	if _, err := l.opt.Step(); err != nil {
+		return out, fmt.Errorf("ppo: optimizer: %w", err)
+	}
+	inv := 1 / float64(m)
+	out = [NumMetrics]float64{pol[0] * inv, vLoss * inv, pol[1] * inv, pol[2] * inv, pol[3] * inv, pol[4] * inv}
+	return out, nil
+}
+
+// minConcurrentBatch is the smallest Act batch whose critic pass runs beside the
+// actor's: below it, handing it over costs about what it saves.
+const minConcurrentBatch = 16
+
+// criticJob is the critic's half of an Act call (values != nil: a forward pass of obs
+// into values) or of a minibatch (criticPass on buf and rows, leaving the value loss in
+// vLoss).
+type criticJob struct {
+	l           *Learner
+	obs, values []float32
+	batch       int
+	buf         *Buffer
+	rows        []int
+	vLoss       float64
+	err         error
+}
+
+func (j *criticJob) run() {
+	if j.values != nil {
+		j.err = j.l.critic.Forward(j.values, j.obs, j.batch)
+		return
+	}
+	j.vLoss, j.err = j.l.criticPass(j.buf, j.rows)
+}
+
+// sidecar is a long-lived goroutine that runs one criticJob at a time, so that handing
+// work over allocates nothing. It holds no reference to a Learner between jobs; a
+// cleanup closes jobs, ending the goroutine, once its Learner is unreachable.
+type sidecar struct {
+	jobs chan *criticJob
+	done chan struct{}
+}
+
+func (s *sidecar) loop() {
+	for j := range s.jobs {
+		j.run()
+		s.done <- struct{}{}
+	}
+}
+
+// startCritic hands l.job to the sidecar; waitCritic waits for it and returns its error.
+func (l *Learner) startCritic() {
+	if l.side == nil {
+		s := &sidecar{jobs: make(chan *criticJob), done: make(chan struct{})}
+		go s.loop()
+		runtime.AddCleanup(l, func(s *sidecar) { close(s.jobs) }, s)
+		l.side = s
+	}
+	l.side.jobs <- &l.job
+}
+
+func (l *Learner) waitCritic() error {
+	<-l.side.done
+	err := l.job.err
+	l.job = criticJob{vLoss: l.job.vLoss}
+	return err
+}
+
+// concurrent reports whether the actor's and the critic's passes may run on two
+// goroutines: with the pure-Go backend, whose modules share no state. Other backends
+// (torch) keep the serial order.
+func (l *Learner) concurrent() bool { return !l.serial && l.backend.Name() == "go" }
+
+// actorPass runs the actor's forward pass on the minibatch in l.mbObs, accumulates the
+// clipped surrogate and entropy gradients with respect to the logits (each divided by m,
+// the losses being means over the minibatch) and back-propagates them into the actor's
+// gradients. It returns the sums over the rows of the policy loss, entropy, old and new
+// approximate KL and clipped decisions. It needs the normalized advantages in l.mbAdv.
+func (l *Learner) actorPass(b *Buffer, rows []int) (sums [5]float64, err error) {
+	m, k := len(rows), l.nActions
+	if err := l.actor.Forward(l.mbLogits, l.mbObs, m); err != nil {
+		return sums, fmt.Errorf("ppo: actor: %w", err)
+	}
+	clip, inv := l.cfg.ClipCoef, 1/float64(m)
 	clear(l.dLogits)
-	var pgLoss, vLoss, ent, oldKL, kl, clipped float64
+	var pgLoss, ent, oldKL, kl, clipped float64
 	for r, i := range rows {
 		if err := l.dist.Set(l.mbLogits[r*k:(r+1)*k], b.masks[i*k:(i+1)*k]); err != nil {
-			return out, fmt.Errorf("ppo: decision %d: %w", i, err)
+			return sums, fmt.Errorf("ppo: decision %d: %w", i, err)
 		}
 		a := int(b.actions[i])
 		logRatio := l.dist.LogProb(a) - float64(b.logps[i])
@@ -666,30 +794,44 @@ func (l *Learner) minibatch(b *Buffer, rows []int) ([NumMetrics]float64, error) 
 		pgLoss += pl
 		// d ratio / d log π(a) = ratio.
 		if err := l.dist.AddGradLogProb(l.dLogits[r*k:(r+1)*k], a, dRatio*ratio*inv); err != nil {
-			return out, fmt.Errorf("ppo: decision %d: %w", i, err)
+			return sums, fmt.Errorf("ppo: decision %d: %w", i, err)
 		}
 		ent += l.dist.Entropy()
 		// The entropy enters the loss with -EntCoef.
 		if err := l.dist.AddGradEntropy(l.dLogits[r*k:(r+1)*k], -l.cfg.EntCoef*inv); err != nil {
-			return out, fmt.Errorf("ppo: decision %d: %w", i, err)
+			return sums, fmt.Errorf("ppo: decision %d: %w", i, err)
 		}
+	}
+	if err := l.actor.Backward(nil, l.dLogits); err != nil {
+		return sums, fmt.Errorf("ppo: actor: %w", err)
+	}
+	return [5]float64{pgLoss, ent, oldKL, kl, clipped}, nil
+}
+
+// criticPass runs the critic's forward pass on the minibatch in l.mbObs, computes the
+// (clipped) value loss and its gradient with respect to the values, weighted by VFCoef
+// and divided by m, and back-propagates it into the critic's gradients. It returns the
+// sum of the value losses over the rows.
+func (l *Learner) criticPass(b *Buffer, rows []int) (float64, error) {
+	m := len(rows)
+	if err := l.critic.Forward(l.mbValues, l.mbObs, m); err != nil {
+		return 0, fmt.Errorf("ppo: critic: %w", err)
+	}
+	inv := 1 / float64(m)
+	vclip := 0.0
+	if l.cfg.ClipVLoss {
+		vclip = l.cfg.ClipCoef
+	}
+	var vLoss float64
+	for r, i := range rows {
 		vl, dv := valueLoss(float64(l.mbValues[r]), float64(b.values[i]), b.ret[i], vclip)
 		vLoss += vl
 		l.dValues[r] = float32(l.cfg.VFCoef * dv * inv)
 	}
-
-	l.opt.ZeroGrad()
-	if err := l.actor.Backward(nil, l.dLogits); err != nil {
-		return out, fmt.Errorf("ppo: actor: %w", err)
-	}
 	if err := l.critic.Backward(nil, l.dValues); err != nil {
-		return out, fmt.Errorf("ppo: critic: %w", err)
+		return 0, fmt.Errorf("ppo: critic: %w", err)
 	}
-	if _, err := l.opt.Step(); err != nil {
-		return out, fmt.Errorf("ppo: optimizer: %w", err)
-	}
-	out = [NumMetrics]float64{pgLoss * inv, vLoss * inv, ent * inv, oldKL * inv, kl * inv, clipped * inv}
-	return out, nil
+	return vLoss, nil
 }
 
 // explainedVariance is 1 - Var(returns - values) / Var(returns) over the decisions rows
