@@ -288,9 +288,20 @@ func (p *pnlAcc) reset() {
 
 func (p *pnlAcc) tick() {
 	m := p.e.Market()
-	var u [market.NumAssets]float64
+	// du holds each asset's price move u_{x,t} - u_{x,t-1}; moved lists the assets
+	// whose price moved. A term of an asset whose price did not move is ±0, and adding
+	// ±0 to the sum, which starts at +0 and so is never -0, leaves it unchanged: the
+	// sum over moved assets only is the same float64.
+	var u, du [market.NumAssets]float64
+	var moved [market.NumAssets]int
+	nm := 0
 	for x := range u {
 		u[x] = m.UnitUSD(1, scheme.Asset(x))
+		du[x] = u[x] - p.px[x]
+		if du[x] != 0 {
+			moved[nm] = x
+			nm++
+		}
 	}
 	for a := 0; a < m.NumAgents(); a++ {
 		id := market.AgentID(a)
@@ -305,8 +316,9 @@ func (p *pnlAcc) tick() {
 		}
 		w := m.WealthUSD(id)
 		reval := 0.0
-		for x := range u {
-			reval += float64(p.prevBal[a][x]) * (u[x] - p.px[x])
+		prev := &p.prevBal[a]
+		for _, x := range moved[:nm] {
+			reval += float64(prev[x]) * du[x]
 		}
 		pnl := w - p.prevW[a] - reval
 		if p.relative {

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"runtime"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -113,4 +114,86 @@ func relu[T scalar](z []T) {
 			z[i] = 0
 		}
 	}
+}
+
+// parMinWork is the number of multiply-adds (m·n·k) from which a module's matrix
+// product is split in two halves of C, one computed on the module's helper goroutine
+// beside the other. Below it, handing work over costs about what it saves.
+const parMinWork = 1 << 17
+
+// gemmJob is one serialGemm call handed to a gemmHelper.
+type gemmJob[T scalar] struct {
+	g       gemmFunc[T]
+	tA, tB  blas.Transpose
+	m, n, k int
+	a       []T
+	lda     int
+	b       []T
+	ldb     int
+	beta    T
+	c       []T
+	ldc     int
+}
+
+func (j *gemmJob[T]) run() {
+	serialGemm(j.g, j.tA, j.tB, j.m, j.n, j.k, j.a, j.lda, j.b, j.ldb, j.beta, j.c, j.ldc)
+}
+
+// gemmHelper is a long-lived goroutine that runs one gemmJob at a time, so that handing
+// work over allocates nothing. It holds no reference to its module; a cleanup closes
+// jobs, ending the goroutine, once the module is unreachable.
+type gemmHelper[T scalar] struct {
+	jobs chan *gemmJob[T]
+	done chan struct{}
+	job  gemmJob[T]
+}
+
+func (h *gemmHelper[T]) loop() {
+	for j := range h.jobs {
+		j.run()
+		h.done <- struct{}{}
+	}
+}
+
+// splitGemm computes what serialGemm(g, ...) computes, for a large enough product with
+// half of C's rows (or, for a single row, of its columns) on helper's goroutine. Every
+// element of C is computed by exactly the same operations, in the same order, as by
+// serialGemm (each over the full inner dimension in one gemm call, from the same
+// addresses), so the result is bit-identical whatever the scheduling and GOMAXPROCS.
+// *helper is started on first use, with owner as the value whose collection ends it.
+func splitGemm[T scalar, O any](owner *O, helper **gemmHelper[T], g gemmFunc[T], tA, tB blas.Transpose, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if m*n*k < parMinWork || (m < 2 && n < 2) {
+		serialGemm(g, tA, tB, m, n, k, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	h := *helper
+	if h == nil {
+		h = &gemmHelper[T]{jobs: make(chan *gemmJob[T]), done: make(chan struct{})}
+		go h.loop()
+		runtime.AddCleanup(owner, func(h *gemmHelper[T]) { close(h.jobs) }, h)
+		*helper = h
+	}
+	j := &h.job
+	*j = gemmJob[T]{g: g, tA: tA, tB: tB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
+	if m >= 2 {
+		h1 := m / 2
+		aOff := h1 * lda // rows of A (NoTrans: m×k)
+		if tA == blas.Trans {
+			aOff = h1 // columns of A (Trans: k×m)
+		}
+		j.m, j.a, j.c = m-h1, a[aOff:], c[h1*ldc:]
+		h.jobs <- j
+		serialGemm(g, tA, tB, h1, n, k, a, lda, b, ldb, beta, c, ldc)
+	} else {
+		h1 := n / 2
+		bOff := h1 // columns of B (NoTrans: k×n)
+		if tB == blas.Trans {
+			bOff = h1 * ldb // rows of B (Trans: n×k)
+		}
+		j.n, j.b, j.c = n-h1, b[bOff:], c[h1:]
+		h.jobs <- j
+		serialGemm(g, tA, tB, m, h1, k, a, lda, b, ldb, beta, c, ldc)
+	}
+	<-h.done
+	*j = gemmJob[T]{}
 }

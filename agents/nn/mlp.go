@@ -60,6 +60,14 @@ type mlp[T scalar] struct {
 	dA, dB   []T // backward scratch, capBatch × widest layer each
 	capBatch int
 	batch    int // rows of the last Forward; 0 before any
+
+	side *gemmHelper[T] // runs half of each large matrix product (splitGemm); nil until then
+}
+
+// gemm is serialGemm, with half of a large product on the module's helper goroutine
+// (splitGemm: the same result, bit for bit).
+func (m *mlp[T]) gemm(tA, tB blas.Transpose, mm, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	splitGemm(m, &m.side, m.k.gemm, tA, tB, mm, n, k, a, lda, b, ldb, beta, c, ldc)
 }
 
 func newMLP[T scalar](spec MLPSpec, seed uint64) (*mlp[T], error) {
@@ -145,7 +153,7 @@ func (m *mlp[T]) forward(batch int) []T {
 			copy(z[r*ly.out:(r+1)*ly.out], bias)
 		}
 		// z = x Wᵀ + b: x is batch×in, W is out×in.
-		serialGemm(m.k.gemm, blas.NoTrans, blas.Trans, batch, ly.out, ly.in,
+		m.gemm(blas.NoTrans, blas.Trans, batch, ly.out, ly.in,
 			x, ly.in, m.params[ly.w:ly.b], ly.in, 1, z, ly.out)
 		if l < last {
 			if m.spec.Activation == ReLU {
@@ -194,7 +202,7 @@ func (m *mlp[T]) backward(wantIn bool) []T {
 		ly := m.layers[l]
 		x := m.acts[l][:batch*ly.in]
 		// dW += dzᵀ x: dz is batch×out, x is batch×in.
-		serialGemm(m.k.gemm, blas.Trans, blas.NoTrans, ly.out, ly.in, batch,
+		m.gemm(blas.Trans, blas.NoTrans, ly.out, ly.in, batch,
 			dz, ly.out, x, ly.in, 1, m.grads[ly.w:ly.b], ly.in)
 		// db += column sums of dz, row by row in order.
 		gb := m.grads[ly.b : ly.b+ly.out]
@@ -211,14 +219,30 @@ func (m *mlp[T]) backward(wantIn bool) []T {
 		// contiguous dot product, which gonum computes half again as fast as the
 		// row-times-matrix form and, as in forward, independently of the other rows.
 		w, wT := m.params[ly.w:ly.b], m.wT[ly.w:ly.b]
-		for o := 0; o < ly.out; o++ {
-			for i, v := range w[o*ly.in : (o+1)*ly.in] {
-				wT[i*ly.out+o] = v
-			}
-		}
 		dx := bufs[1-cur][:batch*ly.in]
-		serialGemm(m.k.gemm, blas.NoTrans, blas.Trans, batch, ly.in, ly.out,
-			dz, ly.out, wT, ly.out, 0, dx, ly.in)
+		if ly.out == 1 {
+			// One output (the critic's last layer): each dot product has a single term,
+			// and gemm's 0 + (0 + dz·w) is dz·w with -0 made +0. Computed directly, it
+			// skips a gemm call per element.
+			for r, d := range dz[:batch] {
+				row := dx[r*ly.in : (r+1)*ly.in]
+				for i, v := range w {
+					p := d * v
+					if p == 0 {
+						p = 0
+					}
+					row[i] = p
+				}
+			}
+		} else {
+			for o := 0; o < ly.out; o++ {
+				for i, v := range w[o*ly.in : (o+1)*ly.in] {
+					wT[i*ly.out+o] = v
+				}
+			}
+			m.gemm(blas.NoTrans, blas.Trans, batch, ly.in, ly.out,
+				dz, ly.out, wT, ly.out, 0, dx, ly.in)
+		}
 		if l > 0 {
 			// Through the nonlinearity of layer l-1, whose output is x.
 			if m.spec.Activation == ReLU {
