@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -51,33 +50,14 @@ func clearShardEnv(t *testing.T) {
 // the shard column, provenance, left out).
 func storeDump(t *testing.T, path string) string {
 	t.Helper()
-	ctx := context.Background()
 	st, err := store.OpenExisting(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	runs, err := st.List(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var b strings.Builder
-	for _, r := range runs {
-		fmt.Fprintf(&b, "run %s %s %d %q %s %q %d %s %q\n", r.ID, r.Sweep, r.Index, r.Name, r.Params, r.Config, r.Seed, r.Status, r.Error)
-		cs, err := st.Curves(ctx, r.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range cs {
-			fmt.Fprintf(&b, "  curve %d %s %s %x\n", p.Iteration, p.Group, p.Metric, math.Float64bits(p.Value))
-		}
-		ms, err := st.Metrics(ctx, r.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range ms {
-			fmt.Fprintf(&b, "  metric %s %s %s %s %x\n", m.Scope, m.Key, m.Role, m.Name, math.Float64bits(m.Value))
-		}
+	if err := st.Dump(context.Background(), &b); err != nil {
+		t.Fatal(err)
 	}
 	return b.String()
 }

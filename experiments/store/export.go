@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 )
 
@@ -56,3 +57,40 @@ func (s *Store) ExportCSV(ctx context.Context, id string, w io.Writer) error {
 // formatFloat is strconv's shortest round-trip form: NaN, +Inf and -Inf for non-finite
 // values.
 func formatFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+// Dump writes a canonical text rendering of the whole store to w: every run (id, sweep,
+// index, name, params, config, seed, status, error) in List order, each followed by its
+// curve points and final metrics, floats by their IEEE 754 bits. The shard column is left
+// out: it is provenance, not a result. Two stores with the same dump hold the same runs,
+// configs and results, which is how sharded-and-merged sweeps are compared with whole
+// ones.
+func (s *Store) Dump(ctx context.Context, w io.Writer) error {
+	runs, err := s.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range runs {
+		if _, err := fmt.Fprintf(w, "run %s %s %d %q %s %q %d %s %q\n", r.ID, r.Sweep, r.Index, r.Name, r.Params, r.Config, r.Seed, r.Status, r.Error); err != nil {
+			return err
+		}
+		cs, err := s.Curves(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		for _, p := range cs {
+			if _, err := fmt.Fprintf(w, "  curve %d %s %s %x\n", p.Iteration, p.Group, p.Metric, math.Float64bits(p.Value)); err != nil {
+				return err
+			}
+		}
+		ms, err := s.Metrics(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if _, err := fmt.Fprintf(w, "  metric %s %s %s %s %x\n", m.Scope, m.Key, m.Role, m.Name, math.Float64bits(m.Value)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

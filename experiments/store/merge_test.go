@@ -13,28 +13,9 @@ import (
 // provenance). Two stores with the same dump hold the same results.
 func dump(t *testing.T, s *Store) string {
 	t.Helper()
-	ctx := context.Background()
-	runs, err := s.List(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var b strings.Builder
-	for _, r := range runs {
-		fmt.Fprintf(&b, "run %s %s %d %q %s %q %d %s %q\n", r.ID, r.Sweep, r.Index, r.Name, r.Params, r.Config, r.Seed, r.Status, r.Error)
-		cs, err := s.Curves(ctx, r.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range cs {
-			fmt.Fprintf(&b, "  curve %d %s %s %x\n", p.Iteration, p.Group, p.Metric, math.Float64bits(p.Value))
-		}
-		ms, err := s.Metrics(ctx, r.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range ms {
-			fmt.Fprintf(&b, "  metric %s %s %s %s %x\n", m.Scope, m.Key, m.Role, m.Name, math.Float64bits(m.Value))
-		}
+	if err := s.Dump(context.Background(), &b); err != nil {
+		t.Fatal(err)
 	}
 	return b.String()
 }
@@ -167,5 +148,19 @@ func TestMergeFinishedReplacesUnfinished(t *testing.T) {
 	}
 	if r, _ := dst.Get(ctx, "aa"); r.Shard != "1/3" {
 		t.Fatalf("the run that finished elsewhere should say where: %+v", r)
+	}
+}
+
+// TestDump checks the dump's text by hand for one finished run: the run line, then its
+// curve points and metric with floats by their bits (0.5 = 0x3fe0000000000000).
+func TestDump(t *testing.T) {
+	s := tempStore(t, "d.db")
+	finished(t, s, testRun("aa", 0), 1)
+	want := `run aa demo 0 "x=aa" {"x":1} "seed: 1\n" 1 done ""` + "\n" +
+		"  curve 0 ppo loss 3ff0000000000000\n" +
+		"  curve 1 ppo loss 3fe0000000000000\n" +
+		"  metric agent p-1 provider sharpe 3ff0000000000000\n"
+	if got := dump(t, s); got != want {
+		t.Fatalf("dump:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -54,28 +54,9 @@ func openStore(t *testing.T, name string) *store.Store {
 // provenance): two stores with the same dump hold the same runs, configs and results.
 func dump(t *testing.T, s *store.Store) string {
 	t.Helper()
-	ctx := context.Background()
-	runs, err := s.List(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var b strings.Builder
-	for _, r := range runs {
-		fmt.Fprintf(&b, "run %s %s %d %q %s %q %d %s %q\n", r.ID, r.Sweep, r.Index, r.Name, r.Params, r.Config, r.Seed, r.Status, r.Error)
-		cs, err := s.Curves(ctx, r.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range cs {
-			fmt.Fprintf(&b, "  curve %d %s %s %x\n", p.Iteration, p.Group, p.Metric, math.Float64bits(p.Value))
-		}
-		ms, err := s.Metrics(ctx, r.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range ms {
-			fmt.Fprintf(&b, "  metric %s %s %s %s %x\n", m.Scope, m.Key, m.Role, m.Name, math.Float64bits(m.Value))
-		}
+	if err := s.Dump(context.Background(), &b); err != nil {
+		t.Fatal(err)
 	}
 	return b.String()
 }
