@@ -36,6 +36,10 @@ type RunInfo struct {
 	Status   string     `json:"status"`
 	Error    string     `json:"error,omitempty"`
 	Groups   []RunGroup `json:"groups"`
+	// Sweep and Params name the sweep a run belongs to and its swept values
+	// (docs/run-dir.md); empty outside sweeps.
+	Sweep  string                     `json:"sweep,omitempty"`
+	Params map[string]json.RawMessage `json:"params,omitempty"`
 }
 
 // RunGroup is one policy group of run.json.

@@ -41,27 +41,12 @@ const (
 	fileStore    = "runs.db"
 )
 
-// runInfo is run.json.
-type runInfo struct {
-	Kind     string      `json:"kind"`
-	Name     string      `json:"name"`
-	Seed     uint64      `json:"seed"`
-	Ticks    int         `json:"ticks"`
-	Episodes int         `json:"episodes"`
-	Status   string      `json:"status"`
-	Error    string      `json:"error"`
-	Groups   []groupInfo `json:"groups"`
-	// Sweep and Params are set by a sweep on each of its runs (docs/run-dir.md).
-	Sweep  string                     `json:"sweep"`
-	Params map[string]json.RawMessage `json:"params"`
-}
-
-type groupInfo struct {
-	Name   string `json:"name"`
-	Role   string `json:"role"`
-	Kind   string `json:"kind"`
-	Agents int    `json:"agents"`
-}
+// runInfo is run.json and groupInfo one of its policy groups, as experiments writes
+// them.
+type (
+	runInfo   = experiments.RunInfo
+	groupInfo = experiments.RunGroup
+)
 
 // metricsDoc is metrics.json (the `hivegym eval --json` document).
 type metricsDoc struct {
