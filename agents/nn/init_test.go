@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/hivegym/hivegym/internal/rng"
@@ -94,7 +95,7 @@ func TestInitParamsGains(t *testing.T) {
 		t.Fatalf("%d tensors, want %d", len(ps), len(wantNames))
 	}
 	for i, p := range ps {
-		if p.Name != wantNames[i] || !equalShape(p.Shape, wantShapes[i]) || len(p.Data) != p.Size() {
+		if p.Name != wantNames[i] || !slices.Equal(p.Shape, wantShapes[i]) || len(p.Data) != p.Size() {
 			t.Fatalf("tensor %d: %s %v with %d values, want %s %v", i, p.Name, p.Shape, len(p.Data), wantNames[i], wantShapes[i])
 		}
 		if wantGains[i] == 0 { // bias

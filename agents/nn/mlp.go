@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 
 	"gonum.org/v1/gonum/blas"
 )
@@ -319,7 +320,7 @@ func matchParams(names []string, shapes [][]int, ps []Param) ([]int, error) {
 			return nil, fmt.Errorf("%w: %q missing", ErrParams, name)
 		}
 		p := ps[j]
-		if !equalShape(p.Shape, shapes[i]) {
+		if !slices.Equal(p.Shape, shapes[i]) {
 			return nil, fmt.Errorf("%w: %q has shape %v, want %v", ErrParams, name, p.Shape, shapes[i])
 		}
 		if len(p.Data) != p.Size() {
@@ -337,16 +338,4 @@ func matchParams(names []string, shapes [][]int, ps []Param) ([]int, error) {
 		}
 	}
 	return idx, nil
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

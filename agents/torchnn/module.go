@@ -5,6 +5,7 @@ package torchnn
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"unsafe"
 
 	lib "github.com/sugarme/gotch/libtch"
@@ -416,7 +417,7 @@ func matchParams(names []string, shapes [][]int, ps []nn.Param) ([]int, error) {
 			return nil, fmt.Errorf("%w: %q missing", nn.ErrParams, name)
 		}
 		p := ps[j]
-		if !equalShape(p.Shape, shapes[i]) {
+		if !slices.Equal(p.Shape, shapes[i]) {
 			return nil, fmt.Errorf("%w: %q has shape %v, want %v", nn.ErrParams, name, p.Shape, shapes[i])
 		}
 		if len(p.Data) != p.Size() {
@@ -431,16 +432,4 @@ func matchParams(names []string, shapes [][]int, ps []nn.Param) ([]int, error) {
 		}
 	}
 	return idx, nil
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
