@@ -9,7 +9,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -209,13 +208,8 @@ func (c *csvFile) close() error {
 // AppendCSVFloat appends x as docs/run-dir.md asks: shortest round-trip form, NaN,
 // +Inf, -Inf.
 func AppendCSVFloat(b []byte, x float64) []byte {
-	switch {
-	case math.IsNaN(x):
-		return append(b, "NaN"...)
-	case math.IsInf(x, 1):
-		return append(b, "+Inf"...)
-	case math.IsInf(x, -1):
-		return append(b, "-Inf"...)
+	if s, ok := jsonfloat.NonFinite(x); ok {
+		return append(b, s...)
 	}
 	return strconv.AppendFloat(b, x, 'g', -1, 64)
 }

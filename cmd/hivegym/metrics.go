@@ -135,14 +135,10 @@ func runMetrics(opts *metricsOptions) error {
 }
 
 func formatMetric(v float64, pct bool) string {
-	switch {
-	case math.IsNaN(v):
-		return "NaN"
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	case pct:
+	if s, ok := jsonfloat.NonFinite(v); ok {
+		return s
+	}
+	if pct {
 		return fmt.Sprintf("%.2f%%", 100*v)
 	}
 	return fmt.Sprintf("%.4f", v)

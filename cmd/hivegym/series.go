@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -336,13 +335,8 @@ func printSeriesSummary(ios *IOStreams, rep seriesReport) error {
 
 // num4 prints a number with 4 significant digits, or NaN/+Inf/-Inf.
 func num4(x float64) string {
-	switch {
-	case math.IsNaN(x):
-		return "NaN"
-	case math.IsInf(x, 1):
-		return "+Inf"
-	case math.IsInf(x, -1):
-		return "-Inf"
+	if s, ok := jsonfloat.NonFinite(x); ok {
+		return s
 	}
 	return strconv.FormatFloat(x, 'g', 4, 64)
 }

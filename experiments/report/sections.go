@@ -12,6 +12,7 @@ import (
 
 	"github.com/hivegym/hivegym/experiments/plots"
 	"github.com/hivegym/hivegym/internal/confint"
+	"github.com/hivegym/hivegym/internal/jsonfloat"
 	"gonum.org/v1/plot"
 )
 
@@ -1524,13 +1525,10 @@ func sweepTable(sw *SweepResults, group, role string, metrics []string) *table {
 
 // num prints x with 4 significant digits (NaN, +Inf, -Inf as such).
 func num(x float64) string {
+	if s, ok := jsonfloat.NonFinite(x); ok {
+		return s
+	}
 	switch {
-	case math.IsNaN(x):
-		return "NaN"
-	case math.IsInf(x, 1):
-		return "+Inf"
-	case math.IsInf(x, -1):
-		return "-Inf"
 	case x == 0:
 		return "0"
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hivegym/hivegym/experiments"
+	"github.com/hivegym/hivegym/internal/jsonfloat"
 	"github.com/hivegym/hivegym/internal/yamlkeys"
 	"go.yaml.in/yaml/v3"
 )
@@ -285,13 +285,10 @@ func writeScalar(b *strings.Builder, v any) error {
 	case uint64:
 		b.WriteString(strconv.FormatUint(v, 10))
 	case float64:
+		s, nonFinite := jsonfloat.NonFinite(v)
 		switch {
-		case math.IsNaN(v):
-			b.WriteString(`"NaN"`)
-		case math.IsInf(v, 1):
-			b.WriteString(`"+Inf"`)
-		case math.IsInf(v, -1):
-			b.WriteString(`"-Inf"`)
+		case nonFinite:
+			b.WriteString(`"` + s + `"`)
 		case v == 0:
 			b.WriteString("0") // -0 and 0 decode to the same config
 		default:

@@ -12,18 +12,26 @@ import (
 // Float is a float64 that marshals non-finite values as strings and reads them back.
 type Float float64
 
-// MarshalJSON implements json.Marshaler.
-func (f Float) MarshalJSON() ([]byte, error) {
-	x := float64(f)
+// NonFinite returns how hivegym spells a non-finite x in every output, JSON, CSV and
+// tables alike: "NaN", "+Inf" or "-Inf"; ok is false for a finite x.
+func NonFinite(x float64) (s string, ok bool) {
 	switch {
 	case math.IsNaN(x):
-		return []byte(`"NaN"`), nil
+		return "NaN", true
 	case math.IsInf(x, 1):
-		return []byte(`"+Inf"`), nil
+		return "+Inf", true
 	case math.IsInf(x, -1):
-		return []byte(`"-Inf"`), nil
+		return "-Inf", true
 	}
-	return strconv.AppendFloat(nil, x, 'g', -1, 64), nil
+	return "", false
+}
+
+// MarshalJSON implements json.Marshaler.
+func (f Float) MarshalJSON() ([]byte, error) {
+	if s, ok := NonFinite(float64(f)); ok {
+		return []byte(`"` + s + `"`), nil
+	}
+	return strconv.AppendFloat(nil, float64(f), 'g', -1, 64), nil
 }
 
 // UnmarshalJSON implements json.Unmarshaler.

@@ -40,3 +40,19 @@ func TestMarshal(t *testing.T) {
 		t.Error("a non-number string decoded without error")
 	}
 }
+
+func TestNonFinite(t *testing.T) {
+	cases := []struct {
+		in   float64
+		want string
+		ok   bool
+	}{
+		{math.NaN(), "NaN", true}, {math.Inf(1), "+Inf", true}, {math.Inf(-1), "-Inf", true},
+		{0, "", false}, {-1e308, "", false},
+	}
+	for _, c := range cases {
+		if s, ok := NonFinite(c.in); s != c.want || ok != c.ok {
+			t.Errorf("NonFinite(%g) = %q, %v; want %q, %v", c.in, s, ok, c.want, c.ok)
+		}
+	}
+}
