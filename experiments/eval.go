@@ -64,18 +64,38 @@ type EvalOptions struct {
 
 // EvalResult is what an evaluation reports.
 type EvalResult struct {
-	Doc         MetricsDoc
+	Doc MetricsDoc
+	// Samples are the per-episode values behind Doc, one per group of Doc.Groups in the
+	// same order: what paired comparisons (Compare) are computed from.
+	Samples     []GroupSamples
 	Seeds       []uint64
 	Interrupted bool
+}
+
+// GroupSamples are one reported group's per-episode values.
+type GroupSamples struct {
+	// Name is the group's name in the results: the population group's name for a
+	// trained (or scripted) group, group/baseline for a baseline swapped in for it.
+	Name string
+	// Group is the population group; Baseline the baseline swapped in ("" for none).
+	Group, Baseline string
+	Role            string
+	// Learning is true for a group the trained population's learners play.
+	Learning bool
+	// Values[m][i] is metric EvalMetrics[m] on episode i (seed Seeds[i]); NaN when no
+	// agent of the group had a finite value. An interrupted evaluation has fewer
+	// episodes than Seeds.
+	Values [][]float64
 }
 
 // variant is one population evaluated: the config's (trained) or one with a baseline
 // swapped in.
 type variant struct {
-	name   string // "" for the trained population, else the baseline
-	pop    agents.Population
-	report []int    // groups reported, in order
-	names  []string // their names in the results
+	name     string // "" for the trained population, else the --baselines entry
+	baseline string // the baseline's name ("" for the trained population)
+	pop      agents.Population
+	report   []int    // groups reported, in order
+	names    []string // their names in the results
 }
 
 // Eval evaluates cfg's population with the trained learners against the baselines. It
@@ -113,6 +133,7 @@ func Eval(ctx context.Context, cfg Config, opts EvalOptions) (*EvalResult, error
 	}
 	res.Interrupted = runErr != nil
 	res.Doc = ev.doc()
+	res.Samples = ev.groupSamples()
 	if opts.Out != "" {
 		if err := ev.write(res); err != nil {
 			return res, err
@@ -128,7 +149,43 @@ func CheckBaselines(pop agents.Population, baselines []string) error {
 	return err
 }
 
-// variants returns the trained population and one per baseline.
+// BaselineFits reports whether baseline (random or a strategy name) may stand in for a
+// group of role: cost-plus fits providers only, budget clients only, the others both.
+func BaselineFits(baseline, role string) bool {
+	switch baseline {
+	case "cost-plus":
+		return role == agents.RoleProvider
+	case "budget":
+		return role == agents.RoleClient
+	}
+	return true
+}
+
+// BaselinesFor returns every baseline that fits a group of role, in the strategy
+// registry's order: the scripted strategies of agents/strategy, with "random" meaning
+// the random-legal policy (BaselineRandom).
+func BaselinesFor(role string) []string {
+	var out []string
+	for _, n := range strategy.Names() {
+		if BaselineFits(n, role) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// ParseBaseline splits a --baselines entry: "boulware" (every learning group it fits)
+// or "providers=boulware" (only the learning group providers).
+func ParseBaseline(spec string) (group, baseline string) {
+	if g, b, ok := strings.Cut(spec, "="); ok {
+		return strings.TrimSpace(g), strings.TrimSpace(b)
+	}
+	return "", strings.TrimSpace(spec)
+}
+
+// variants returns the trained population and one per baseline. A baseline is a name
+// (swapped in for every learning group it fits at once) or group=name (swapped in for
+// that learning group only, the others keep their trained policies).
 func variants(pop agents.Population, baselines []string) ([]variant, error) {
 	v0 := variant{pop: pop}
 	for g := range pop {
@@ -137,21 +194,44 @@ func variants(pop agents.Population, baselines []string) ([]variant, error) {
 	}
 	out := []variant{v0}
 	seen := map[string]bool{}
-	for _, b := range baselines {
-		b = strings.TrimSpace(b)
-		if b == "" || seen[b] {
+	named := map[string]string{} // reported name -> the baseline entry that reports it
+	for _, spec := range baselines {
+		spec = strings.TrimSpace(spec)
+		if spec == "" || seen[spec] {
 			continue
 		}
-		seen[b] = true
+		seen[spec] = true
+		target, b := ParseBaseline(spec)
+		if b == "" || (strings.Contains(spec, "=") && target == "") {
+			return nil, &Error{File: "--baselines", Msg: fmt.Sprintf("baseline %q: want a name or group=name", spec)}
+		}
 		if b != BaselineRandom {
 			if _, err := strategy.ByName(b, strategy.Params{Rand: rand.New(rand.NewPCG(0, 0))}); err != nil {
 				return nil, &Error{File: "--baselines", Msg: fmt.Sprintf("unknown baseline %q (valid: random, the random-legal policy, or a strategy: %s)", b, strings.Join(strategy.Names(), ", "))}
 			}
 		}
-		v := variant{name: b, pop: pop.Clone()}
+		if target != "" {
+			var learning []string
+			found := false
+			for g := range pop {
+				if pop[g].Learning() {
+					learning = append(learning, pop[g].Name)
+					if pop[g].Name == target {
+						found = true
+						if !BaselineFits(b, pop[g].Role) {
+							return nil, &Error{File: "--baselines", Msg: fmt.Sprintf("baseline %q does not fit group %s (a %s group)", spec, target, pop[g].Role)}
+						}
+					}
+				}
+			}
+			if !found {
+				return nil, &Error{File: "--baselines", Msg: fmt.Sprintf("baseline %q: %q is not a learning group of the population (learning groups: %s)", spec, target, strings.Join(learning, ", "))}
+			}
+		}
+		v := variant{name: spec, baseline: b, pop: pop.Clone()}
 		for g := range v.pop {
 			gc := &v.pop[g]
-			if !gc.Learning() || (b == "cost-plus" && gc.Role != agents.RoleProvider) || (b == "budget" && gc.Role != agents.RoleClient) {
+			if !gc.Learning() || !BaselineFits(b, gc.Role) || (target != "" && gc.Name != target) {
 				continue
 			}
 			share, count, proto := gc.Share, gc.Count, gc.ScriptedProtocol()
@@ -164,8 +244,13 @@ func variants(pop agents.Population, baselines []string) ([]variant, error) {
 			if proto {
 				gc.Protocol = agents.ProtocolScripted
 			}
+			name := gc.Name + "/" + b
+			if other, dup := named[name]; dup {
+				return nil, &Error{File: "--baselines", Msg: fmt.Sprintf("baselines %q and %q both report %s: give one of them", other, spec, name)}
+			}
+			named[name] = spec
 			v.report = append(v.report, g)
-			v.names = append(v.names, gc.Name+"/"+b)
+			v.names = append(v.names, name)
 		}
 		if len(v.report) == 0 {
 			return nil, &Error{File: "--baselines", Msg: fmt.Sprintf("baseline %q fits no learning group of the population", b)}
@@ -551,6 +636,25 @@ func (ev *evaluator) doc() MetricsDoc {
 		}
 	}
 	return d
+}
+
+// groupSamples copies the per-episode values out, in Doc.Groups order.
+func (ev *evaluator) groupSamples() []GroupSamples {
+	var out []GroupSamples
+	nm := len(EvalMetrics)
+	for v := range ev.vars {
+		vr := &ev.vars[v]
+		for gi, g := range vr.report {
+			gc := &vr.pop[g]
+			gs := GroupSamples{Name: vr.names[gi], Group: gc.Name, Baseline: vr.baseline, Role: gc.Role,
+				Learning: v == 0 && gc.Learning(), Values: make([][]float64, nm)}
+			for mi := range nm {
+				gs.Values[mi] = slices.Clone(ev.samples[v][gi*nm+mi])
+			}
+			out = append(out, gs)
+		}
+	}
+	return out
 }
 
 // write writes the run directory's eval files.

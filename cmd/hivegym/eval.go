@@ -44,7 +44,10 @@ never the training episodes' seeds. The config is the run's config.yaml unless -
 given.
 
 Baselines: random (the cost-aware random-legal policy) or any scripted strategy name
-(cost-plus fits providers, budget clients). For each policy group the output gives the
+(cost-plus fits providers, budget clients). A plain name stands in for every learning
+group it fits at once; GROUP=NAME stands in for that learning group only, the other
+learning groups keep their trained policies (with two learning groups:
+--baselines providers=boulware,clients=budget). For each policy group the output gives the
 mean over episodes, with its Student-t 95% confidence interval, of the group's mean
 cumulative return, Sharpe ratio, Sortino ratio, maximum drawdown and final moving Sharpe
 ratio (dsr_final). --json prints metrics.json:
@@ -55,7 +58,8 @@ equity.csv, market.csv, series.csv, threads.jsonl (docs/run-dir.md); 'hivegym re
 reads them.`,
 		Example: `  hivegym eval runs/default
   hivegym eval runs/default --episodes 10 --seed 100 --baselines random,cost-plus --json
-  hivegym eval runs/default/checkpoints/providers-20.safetensors --episodes 3`,
+  hivegym eval runs/default/checkpoints/providers-20.safetensors --episodes 3
+  hivegym eval runs/both --baselines providers=boulware,clients=budget`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Target = args[0]
@@ -66,7 +70,7 @@ reads them.`,
 	f.StringVarP(&opts.Config, "config", "c", "", "config file (default: the run's config.yaml)")
 	f.IntVar(&opts.Episodes, "episodes", 10, "held-out episodes per policy")
 	f.Uint64Var(&opts.Seed, "seed", 100, "seed of the held-out episodes")
-	f.StringVar(&opts.Baselines, "baselines", "random,cost-plus", "baselines swapped in for the trained groups, comma-separated (\"\" for none)")
+	f.StringVar(&opts.Baselines, "baselines", "random,cost-plus", "baselines swapped in for the trained groups, comma-separated NAME or GROUP=NAME (\"\" for none)")
 	f.StringVar(&opts.Out, "out", "", "output directory (default RUN_DIR/eval)")
 	f.IntVar(&opts.Workers, "workers", 0, "goroutines stepping the environments (default: training.workers)")
 	f.StringVar(&opts.Backend, "backend", "", "network backend: go or torch (default: the config's)")
