@@ -68,6 +68,10 @@ type EvalResult struct {
 	// Samples are the per-episode values behind Doc, one per group of Doc.Groups in the
 	// same order: what paired comparisons (Compare) are computed from.
 	Samples     []GroupSamples
+	// Market holds the trained population's market outcomes per episode, in seed
+	// order (MarketMetrics: deal rate, price per GPU-hour, value share; NaN for an
+	// episode not run).
+	Market      map[string][]float64
 	Seeds       []uint64
 	Interrupted bool
 }
@@ -87,6 +91,21 @@ type GroupSamples struct {
 	// episodes than Seeds.
 	Values [][]float64
 }
+
+// Market outcomes of an episode (EvalResult.Market).
+const (
+	// MarketDealRate is deals over jobs requested.
+	MarketDealRate = "deal_rate"
+	// MarketPricePerGPUHour is the USD value of GPU deals over their GPU-hours.
+	MarketPricePerGPUHour = "price_per_gpu_hour"
+	// MarketValueShare is the USD value of the deals at their price over the job value
+	// the clients realized: the providers' share of the surplus the trades created
+	// (1: the providers take it all; above 1: clients paid more than they got).
+	MarketValueShare = "value_share"
+)
+
+// MarketMetrics lists the market outcomes in a fixed order.
+var MarketMetrics = []string{MarketDealRate, MarketPricePerGPUHour, MarketValueShare}
 
 // variant is one population evaluated: the config's (trained) or one with a baseline
 // swapped in.
@@ -119,6 +138,10 @@ func Eval(ctx context.Context, cfg Config, opts EvalOptions) (*EvalResult, error
 	res := &EvalResult{Seeds: seeds}
 	ev := &evaluator{cfg: cfg, opts: opts, vars: vars, seeds: seeds}
 	ev.samples = make([][][]float64, len(vars))
+	ev.market = map[string][]float64{}
+	for _, name := range MarketMetrics {
+		ev.market[name] = nanSlice(len(seeds))
+	}
 	for v := range vars {
 		ev.samples[v] = make([][]float64, len(vars[v].report)*len(EvalMetrics))
 	}
@@ -134,6 +157,7 @@ func Eval(ctx context.Context, cfg Config, opts EvalOptions) (*EvalResult, error
 	res.Interrupted = runErr != nil
 	res.Doc = ev.doc()
 	res.Samples = ev.groupSamples()
+	res.Market = ev.market
 	if opts.Out != "" {
 		if err := ev.write(res); err != nil {
 			return res, err
@@ -289,6 +313,8 @@ type evaluator struct {
 	// samples[v][gi*len(EvalMetrics)+mi] are the per-episode values of variant v's
 	// reported group gi and metric mi, in episode order.
 	samples [][][]float64
+	// market[name][ep] is the trained variant's market outcome name in episode ep.
+	market  map[string][]float64
 	rows    []episodeRow
 	equity  []equityRow
 	mkt     []marketRow
@@ -608,8 +634,27 @@ func (ev *evaluator) finish(v int, rec *tickRec, ep int) {
 	}
 	if v == 0 {
 		ev.mkt = append(ev.mkt, rec.mkt...)
+		st := rec.e.Market().Stats()
+		ratio := func(a, b float64) float64 {
+			if b == 0 {
+				return math.NaN()
+			}
+			return a / b
+		}
+		ev.market[MarketDealRate][ep] = ratio(float64(st.Deals), float64(st.JobsRequested))
+		ev.market[MarketPricePerGPUHour][ep] = ratio(st.GPUDealUSD, st.GPUHoursDealt)
+		ev.market[MarketValueShare][ep] = ratio(st.DealUSD, st.ValueUSD)
 	}
 }
+
+func nanSlice(n int) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = math.NaN()
+	}
+	return s
+}
+
 
 // groupOrder is the position of variant v's reported group gi among every reported group.
 func (ev *evaluator) groupOrder(v, gi int) int {

@@ -130,8 +130,8 @@ func checkKeys(file string, n *yaml.Node, t reflect.Type, path string) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if reflect.PointerTo(t).Implements(reflect.TypeFor[yaml.Unmarshaler]()) {
-		return nil
+	if t == reflect.TypeFor[yaml.Node]() || reflect.PointerTo(t).Implements(reflect.TypeFor[yaml.Unmarshaler]()) {
+		return nil // a raw node, checked by its user, or a type that decodes itself
 	}
 	// The decoder reports a text unmarshaler's error (time.Time's) without the line, so
 	// such a value is tried here, where the node and the key are known.

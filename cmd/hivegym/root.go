@@ -132,6 +132,7 @@ L2 chain. Agents are scored like portfolio managers on their wealth in USD.`,
 		newEvalCmd(ios),
 		newReplayCmd(ios),
 		newSweepCmd(ios),
+		newTournamentCmd(ios),
 		newRunsCmd(ios),
 		newReportCmd(ios),
 	)

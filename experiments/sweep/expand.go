@@ -114,10 +114,13 @@ func (s *Sweep) plan(shard Shard) []planned {
 			return
 		}
 		a := s.grid[i]
-		for _, v := range a.values {
+		for vi, v := range a.values {
 			p, err := newParam(a.key, a.path, v)
 			if err != nil {
 				panic("sweep: a checked grid value has no canonical form: " + err.Error())
+			}
+			if a.labels != nil {
+				p.text = a.labels[vi]
 			}
 			rec(i+1, append(acc, p))
 		}

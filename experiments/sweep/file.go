@@ -47,6 +47,7 @@ type axis struct {
 	key    string
 	path   []seg
 	values []*yaml.Node
+	labels []string // run-name text per value (New); nil: the value's own text
 }
 
 // param is one swept value of one run.

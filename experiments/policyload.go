@@ -1,0 +1,110 @@
+package experiments
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/hivegym/hivegym/agents/checkpoint"
+	"github.com/hivegym/hivegym/agents/ppo"
+	"github.com/hivegym/hivegym/env"
+)
+
+// Spaces returns the descriptions of the observation and action spaces of cfg's
+// environment as checkpoints record them (checkpoint.MetaObsSpace, MetaActionSpace):
+// sizes and a hash of the feature and action names, computed from the environment at
+// run time.
+func Spaces(cfg Config) (obs, act string, err error) {
+	e, err := env.New(cfg.Settings())
+	if err != nil {
+		return "", "", err
+	}
+	obs, act = spaces(e)
+	return obs, act, nil
+}
+
+// PPOCheckpoint is a PPO policy file on its own, for playing a trained group in another
+// population than the one it was trained in (tournaments, league opponents).
+type PPOCheckpoint struct {
+	Path string
+	// Config is the config the network was trained under: the run directory's
+	// config.yaml when the file sits in a run's checkpoints/ directory, else the caller's.
+	Config Config
+	// Meta is the file's metadata.
+	Meta map[string]string
+}
+
+// ReadPPOCheckpoint reads the PPO checkpoint at path and checks that it can act in an
+// environment of cfg: its algorithm is PPO and its observation and action spaces are
+// those of cfg's environment (Spaces, at run time). The network's hyperparameters come
+// from the run's config.yaml beside the checkpoints/ directory when there is one, else
+// from cfg. Problems are *Error values naming the file.
+func ReadPPOCheckpoint(path string, cfg Config) (*PPOCheckpoint, []byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, &Error{File: path, Msg: readErrMsg(err)}
+	}
+	_, meta, err := checkpoint.Load(bytes.NewReader(b))
+	if err != nil {
+		return nil, nil, &Error{File: path, Msg: err.Error()}
+	}
+	if a := meta[checkpoint.MetaAlgorithm]; a != ppo.Algorithm {
+		return nil, nil, &Error{File: path, Msg: fmt.Sprintf("a %q checkpoint, not a PPO policy", a)}
+	}
+	obs, act, err := Spaces(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if got := meta[checkpoint.MetaObsSpace]; got != obs {
+		return nil, nil, &Error{File: path, Msg: fmt.Sprintf("observation space %q, the environment's is %q (trained on another version of the features)", got, obs)}
+	}
+	if got := meta[checkpoint.MetaActionSpace]; got != act {
+		return nil, nil, &Error{File: path, Msg: fmt.Sprintf("action space %q, the environment's is %q", got, act)}
+	}
+	ck := &PPOCheckpoint{Path: path, Config: cfg, Meta: meta}
+	if dir := filepath.Dir(path); filepath.Base(dir) == "checkpoints" {
+		runCfg := filepath.Join(filepath.Dir(dir), "config.yaml")
+		if _, err := os.Stat(runCfg); err == nil {
+			c, err := LoadFile(runCfg)
+			if err != nil {
+				return nil, nil, err
+			}
+			ck.Config = c
+		}
+	}
+	return ck, b, nil
+}
+
+// LoadPPOCheckpoint reads a PPO checkpoint (ReadPPOCheckpoint) and returns its learner,
+// named name, ready to act in an environment of cfg.
+func LoadPPOCheckpoint(path, name string, cfg Config) (*ppo.Learner, error) {
+	ck, b, err := ReadPPOCheckpoint(path, cfg)
+	if err != nil {
+		return nil, err
+	}
+	obsDim, nAct, err := dims(cfg)
+	if err != nil {
+		return nil, err
+	}
+	pc := ck.Config.Training.PPO
+	pc.Backend = cfg.Training.PPO.Backend
+	l, err := ppo.New(name, pc, obsDim, nAct, 0)
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]string{checkpoint.MetaObsSpace: ck.Meta[checkpoint.MetaObsSpace], checkpoint.MetaActionSpace: ck.Meta[checkpoint.MetaActionSpace]}
+	if err := l.Restore(bytes.NewReader(b), want); err != nil {
+		return nil, &Error{File: path, Msg: err.Error()}
+	}
+	return l, nil
+}
+
+// dims returns the observation size and the number of actions of cfg's environment.
+func dims(cfg Config) (int, int, error) {
+	e, err := env.New(cfg.Settings())
+	if err != nil {
+		return 0, 0, err
+	}
+	return env.ObsDim, e.NumActions(), nil
+}
