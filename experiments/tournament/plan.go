@@ -26,7 +26,6 @@ const marketPrefix = "market/"
 // the environment reports them at run time). Problems name the tournament file, the line
 // and the key.
 func (t *Tournament) Sweep() (*sweep.Sweep, error) {
-	var pops, labels []string
 	popAxis := sweep.Axis{Key: "population"}
 	for _, m := range t.Matchups {
 		var n yaml.Node
@@ -35,7 +34,6 @@ func (t *Tournament) Sweep() (*sweep.Sweep, error) {
 		}
 		popAxis.Values = append(popAxis.Values, &n)
 		popAxis.Labels = append(popAxis.Labels, m.Label)
-		pops, labels = append(pops, m.Label), append(labels, m.Label)
 	}
 	grid := []sweep.Axis{popAxis}
 	if len(t.Schemes) > 0 {
