@@ -8,7 +8,7 @@ PKGS        := ./...
 BENCH       ?= .
 BENCHTIME   ?= 1s
 
-.PHONY: help build run test test-race test-torch torch-setup lint fmt bench fuzz ci clean
+.PHONY: help build run scoreboard scoreboard-docs test test-race test-torch torch-setup lint fmt bench fuzz ci clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -26,6 +26,18 @@ run: build ## train the default config, evaluate it against baselines, write the
 	./$(BIN) eval $(RUN_DIR) --episodes 10 --seed 100 --baselines random,cost-plus
 	./$(BIN) report $(RUN_DIR) $(RUN_DIR)/eval --out $(RUN_DIR)/report
 	@echo "report: $(RUN_DIR)/report/report.html"
+
+# make scoreboard runs the learning scoreboard (docs/training.md): every scenario x scheme x
+# role setup, 3 seeds, the default training budget. Hours on 2 cores; Ctrl-C and run it
+# again to continue (--resume). make scoreboard-docs splices its table into docs/training.md.
+SCOREBOARD     ?= experiments/scoreboards/default.yaml
+SCOREBOARD_OUT ?= runs/scoreboard-default
+
+scoreboard: build ## run the learning scoreboard (hours; resumes where it stopped)
+	./$(BIN) scoreboard -c $(SCOREBOARD) --out $(SCOREBOARD_OUT) --resume
+
+scoreboard-docs: build ## splice the scoreboard's results table into docs/training.md
+	./$(BIN) scoreboard -c $(SCOREBOARD) --out $(SCOREBOARD_OUT) --no-run --splice docs/training.md
 
 test: ## run the test suite (the command CI runs)
 	$(GO) test -count=1 $(PKGS)

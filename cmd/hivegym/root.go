@@ -133,6 +133,7 @@ L2 chain. Agents are scored like portfolio managers on their wealth in USD.`,
 		newReplayCmd(ios),
 		newSweepCmd(ios),
 		newTournamentCmd(ios),
+		newScoreboardCmd(ios),
 		newRunsCmd(ios),
 		newReportCmd(ios),
 	)

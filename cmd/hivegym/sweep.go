@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -126,32 +127,12 @@ func runSweep(ctx context.Context, opts *sweepOptions) error {
 	}
 	defer st.Close()
 
-	w := opts.IO.ErrOut
-	started := func(sum sweep.Summary) {
-		what := fmt.Sprintf("%d runs", sum.Runs)
-		if shard.Count > 0 {
-			what = fmt.Sprintf("shard %s (from %s): %d of %d runs", shard, from, sum.Runs, sw.NumRuns())
-		}
-		fmt.Fprintf(w, "sweep %s: %s, %d finished before, %d to run on %d workers; store %s\n",
-			sw.Name, what, sum.Skipped, sum.Pending, opts.Workers, path)
-	}
 	fn := opts.RunFunc
 	if fn == nil {
 		fn = sweepRunFunc
 	}
-	sum, err := sweep.Execute(ctx, sw, st, fn, sweep.Options{
-		Workers: opts.Workers, Shard: shard, Resume: opts.Resume, RetryFailed: opts.RetryFailed,
-		Started: started,
-		Progress: func(p sweep.Progress) {
-			width := len(strconv.Itoa(p.Total))
-			if p.Status == store.StatusFailed {
-				msg := strings.Join(strings.Fields(p.Error), " ") // one line per run
-				fmt.Fprintf(w, "[%*d/%d] failed %s %s: %s\n", width, p.Finished, p.Total, p.Run.ID, p.Run.Name, msg)
-				return
-			}
-			fmt.Fprintf(w, "[%*d/%d] done   %s %s\n", width, p.Finished, p.Total, p.Run.ID, p.Run.Name)
-		},
-	})
+	w := opts.IO.ErrOut
+	sum, err := execSweep(ctx, w, sw, st, fn, shard, from, sweep.Options{Workers: opts.Workers, Resume: opts.Resume, RetryFailed: opts.RetryFailed}, nil)
 	if errors.Is(err, sweep.ErrStoreHasRuns) || errors.Is(err, sweep.ErrStoreMismatch) {
 		return &usageError{msg: err.Error()}
 	}
@@ -177,6 +158,34 @@ func runSweep(ctx context.Context, opts *sweepOptions) error {
 		return fmt.Errorf("%d of %d runs failed (hivegym runs list --store %s)", sum.Failed, sum.Runs, path)
 	}
 	return nil
+}
+
+// execSweep executes shard of sw into st with fn, printing a line on w when it starts
+// and one per recorded run; o gives the workers and the resume flags.
+// label names a run in those lines (nil: its name).
+func execSweep(ctx context.Context, w io.Writer, sw *sweep.Sweep, st *store.Store, fn sweep.RunFunc, shard sweep.Shard, from string, o sweep.Options, label func(sweep.Run) string) (sweep.Summary, error) {
+	if label == nil {
+		label = func(r sweep.Run) string { return r.Name }
+	}
+	started := func(sum sweep.Summary) {
+		what := fmt.Sprintf("%d runs", sum.Runs)
+		if shard.Count > 0 {
+			what = fmt.Sprintf("shard %s (from %s): %d of %d runs", shard, from, sum.Runs, sw.NumRuns())
+		}
+		fmt.Fprintf(w, "sweep %s: %s, %d finished before, %d to run on %d workers; store %s\n",
+			sw.Name, what, sum.Skipped, sum.Pending, o.Workers, st.Path())
+	}
+	o.Shard, o.Started = shard, started
+	o.Progress = func(p sweep.Progress) {
+		width := len(strconv.Itoa(p.Total))
+		if p.Status == store.StatusFailed {
+			msg := strings.Join(strings.Fields(p.Error), " ") // one line per run
+			fmt.Fprintf(w, "[%*d/%d] failed %s %s: %s\n", width, p.Finished, p.Total, p.Run.ID, label(p.Run), msg)
+			return
+		}
+		fmt.Fprintf(w, "[%*d/%d] done   %s %s\n", width, p.Finished, p.Total, p.Run.ID, label(p.Run))
+	}
+	return sweep.Execute(ctx, sw, st, fn, o)
 }
 
 // resolveShard returns the shard to run and where it came from: the --shard flag, else

@@ -742,3 +742,14 @@ func readErrMsg(err error) string {
 	}
 	return err.Error()
 }
+
+// DecodeSeeds decodes a seeds value as the sweep file's seeds: key takes (a list of
+// distinct non-negative integers, or {count: N, start: S}), for other files with the
+// same key (the scoreboard's). key is the key's node, for errors that name it; errors
+// are *experiments.Error naming file, line and key.
+func DecodeSeeds(file string, key, v *yaml.Node) ([]uint64, error) {
+	if v == nil || (v.Kind == yaml.ScalarNode && v.Tag == "!!null") {
+		return nil, (&decoder{file: file}).errf(key, "seeds", "must be a list of seeds, e.g. [1, 2, 3], or {count: N, start: S}")
+	}
+	return (&decoder{file: file}).decodeSeeds(key, v, nil)
+}
