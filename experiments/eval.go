@@ -67,7 +67,7 @@ type EvalResult struct {
 	Doc MetricsDoc
 	// Samples are the per-episode values behind Doc, one per group of Doc.Groups in the
 	// same order: what paired comparisons (Compare) are computed from.
-	Samples     []GroupSamples
+	Samples []GroupSamples
 	// Market holds the trained population's market outcomes per episode, in seed
 	// order (MarketMetrics: deal rate, price per GPU-hour, value share; NaN for an
 	// episode not run).
@@ -654,7 +654,6 @@ func nanSlice(n int) []float64 {
 	}
 	return s
 }
-
 
 // groupOrder is the position of variant v's reported group gi among every reported group.
 func (ev *evaluator) groupOrder(v, gi int) int {
