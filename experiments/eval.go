@@ -71,9 +71,29 @@ type EvalResult struct {
 	// Market holds the trained population's market outcomes per episode, in seed
 	// order (MarketMetrics: deal rate, price per GPU-hour, value share; NaN for an
 	// episode not run).
-	Market      map[string][]float64
+	Market map[string][]float64
+	// Actions are the trained learning groups' action histograms over the episodes
+	// (actions.csv).
+	Actions     []ActionHistogram
 	Seeds       []uint64
 	Interrupted bool
+}
+
+// ActionHistogram counts a learning group's discrete actions in evaluation: every
+// decision its policy took (protocol steps the scripted rules answer are not the
+// policy's and are not counted).
+type ActionHistogram struct {
+	Group   string
+	Total   int64
+	Actions []ActionCount // every action, in index order
+}
+
+// ActionCount is one action of a histogram; Share is Count / Total (NaN when Total is 0).
+type ActionCount struct {
+	Index int
+	Name  string
+	Count int64
+	Share float64
 }
 
 // GroupSamples are one reported group's per-episode values.
@@ -138,6 +158,8 @@ func Eval(ctx context.Context, cfg Config, opts EvalOptions) (*EvalResult, error
 	res := &EvalResult{Seeds: seeds}
 	ev := &evaluator{cfg: cfg, opts: opts, vars: vars, seeds: seeds}
 	ev.samples = make([][][]float64, len(vars))
+	ev.mkt, ev.threads = make([][]marketRow, len(vars)), make([]*threadSampler, len(vars))
+	ev.actions = make([][]int64, len(cfg.Population))
 	ev.market = map[string][]float64{}
 	for _, name := range MarketMetrics {
 		ev.market[name] = nanSlice(len(seeds))
@@ -157,6 +179,7 @@ func Eval(ctx context.Context, cfg Config, opts EvalOptions) (*EvalResult, error
 	res.Interrupted = runErr != nil
 	res.Doc = ev.doc()
 	res.Samples = ev.groupSamples()
+	res.Actions = ev.actionHistograms()
 	res.Market = ev.market
 	if opts.Out != "" {
 		if err := ev.write(res); err != nil {
@@ -314,12 +337,15 @@ type evaluator struct {
 	// reported group gi and metric mi, in episode order.
 	samples [][][]float64
 	// market[name][ep] is the trained variant's market outcome name in episode ep.
-	market  map[string][]float64
-	rows    []episodeRow
-	equity  []equityRow
-	mkt     []marketRow
+	market map[string][]float64
+	rows   []episodeRow
+	equity []equityRow
+	// mkt[v] and threads[v] are variant v's market rows and thread sample.
+	mkt     [][]marketRow
 	series  *seriesRec
-	threads *threadSampler
+	threads []*threadSampler
+	// actions[g][a] counts trained group g's choices of discrete action a.
+	actions [][]int64
 	done    int
 }
 
@@ -440,11 +466,13 @@ func (ev *evaluator) runVariant(ctx context.Context, v int, total int) error {
 		}
 		streams = streamsFor(ev.opts.Seed, "eval.act."+vr.name+"."+strconv.Itoa(round), vr.pop, streams)
 		var tw *market.TraceWriter
-		if v == 0 && round == 0 && ev.opts.Out != "" {
-			ev.threads = &threadSampler{max: maxThreads, e: r.vec.Envs[0], threads: map[int64]*threadRec{}}
-			tw = market.NewTraceWriter(ev.threads, market.TraceMeta{Seed: seeds[0], Ticks: int(ticks), Policy: "eval"})
+		if round == 0 && ev.opts.Out != "" {
+			ev.threads[v] = &threadSampler{max: maxThreads, e: r.vec.Envs[0], threads: map[int64]*threadRec{}}
+			tw = market.NewTraceWriter(ev.threads[v], market.TraceMeta{Seed: seeds[0], Ticks: int(ticks), Policy: "eval"})
 			r.vec.Envs[0].SetTrace(tw)
-			ev.series = &seriesRec{}
+			if v == 0 {
+				ev.series = &seriesRec{}
+			}
 		}
 		h := episodeHooks{
 			begin: func(j int, e *env.Env) {
@@ -465,6 +493,25 @@ func (ev *evaluator) runVariant(ctx context.Context, v int, total int) error {
 				}
 				return nil
 			},
+		}
+		if v == 0 {
+			h.acted = func(g int, o *agents.Obs, out []env.Action) error {
+				if !vr.pop[g].Learning() {
+					return nil
+				}
+				if ev.actions[g] == nil {
+					ev.actions[g] = make([]int64, r.nAct)
+				}
+				for i := range o.N {
+					if lo+o.EnvIndex[i] >= hi || out[i].Structured {
+						continue // a rerun env past the last seed, or not a discrete action
+					}
+					if a := int(out[i].Index); a >= 0 && a < len(ev.actions[g]) {
+						ev.actions[g][a]++
+					}
+				}
+				return nil
+			}
 		}
 		if v == 0 && round == 0 && ev.series != nil {
 			env0 := r.vec.Envs[0]
@@ -632,8 +679,8 @@ func (ev *evaluator) finish(v int, rec *tickRec, ep int) {
 		row.order = ev.groupOrder(v, row.order)
 		ev.equity = append(ev.equity, row)
 	}
+	ev.mkt[v] = append(ev.mkt[v], rec.mkt...)
 	if v == 0 {
-		ev.mkt = append(ev.mkt, rec.mkt...)
 		st := rec.e.Market().Stats()
 		ratio := func(a, b float64) float64 {
 			if b == 0 {
@@ -741,32 +788,90 @@ func (ev *evaluator) write(res *EvalResult) error {
 	if err := c.close(); err != nil {
 		return err
 	}
-	sortRows(ev.mkt, func(a, b marketRow) bool {
-		if a.ep != b.ep {
-			return a.ep < b.ep
+	for v := range ev.vars {
+		vdir := dir
+		if v > 0 {
+			vdir = filepath.Join(dir, "baselines", ev.vars[v].name)
+			if err := os.MkdirAll(vdir, 0o755); err != nil {
+				return err
+			}
 		}
-		return a.tick < b.tick
-	})
-	if c, err = createCSV(filepath.Join(dir, "market.csv"), "seed,tick,deals,requests,deal_rate,price_per_gpu_hour,utilization,gas_usd,timeouts,slashes"); err != nil {
-		return err
-	}
-	for _, r := range ev.mkt {
-		c.row(ev.seeds[r.ep], r.tick, r.deals, r.requests, r.dealRate, r.price, r.util, r.gasUSD, r.timeouts, r.slashes)
-	}
-	if err := c.close(); err != nil {
-		return err
+		if err := ev.writeMarket(filepath.Join(vdir, "market.csv"), ev.mkt[v]); err != nil {
+			return err
+		}
+		if ev.threads[v] != nil {
+			if err := ev.threads[v].write(filepath.Join(vdir, "threads.jsonl")); err != nil {
+				return err
+			}
+		}
 	}
 	if ev.series != nil && len(ev.series.times) > 0 {
 		if err := WriteSeriesCSV(filepath.Join(dir, "series.csv"), ev.series.cols, ev.series.times, ev.series.vals); err != nil {
 			return err
 		}
 	}
-	if ev.threads != nil {
-		if err := ev.threads.write(filepath.Join(dir, "threads.jsonl")); err != nil {
-			return err
+	if c, err = createCSV(filepath.Join(dir, "actions.csv"), "group,action,index,count,share"); err != nil {
+		return err
+	}
+	for _, h := range res.Actions {
+		for _, a := range h.Actions {
+			c.row(h.Group, a.Name, a.Index, a.Count, a.Share)
 		}
 	}
+	if err := c.close(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// writeMarket writes one variant's market.csv.
+func (ev *evaluator) writeMarket(path string, rows []marketRow) error {
+	sortRows(rows, func(a, b marketRow) bool {
+		if a.ep != b.ep {
+			return a.ep < b.ep
+		}
+		return a.tick < b.tick
+	})
+	c, err := createCSV(path, "seed,tick,deals,requests,deal_rate,price_per_gpu_hour,utilization,gas_usd,timeouts,slashes")
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		c.row(ev.seeds[r.ep], r.tick, r.deals, r.requests, r.dealRate, r.price, r.util, r.gasUSD, r.timeouts, r.slashes)
+	}
+	return c.close()
+}
+
+// actionHistograms returns the trained learning groups' action counts, groups in
+// population order, actions in index order (every action, chosen or not).
+func (ev *evaluator) actionHistograms() []ActionHistogram {
+	var out []ActionHistogram
+	var e *env.Env
+	for g, counts := range ev.actions {
+		if counts == nil {
+			continue
+		}
+		if e == nil {
+			var err error
+			if e, err = env.New(ev.cfg.Settings()); err != nil {
+				return nil
+			}
+		}
+		var total int64
+		for _, n := range counts {
+			total += n
+		}
+		h := ActionHistogram{Group: ev.cfg.Population[g].Name, Total: total}
+		for a, n := range counts {
+			share := math.NaN()
+			if total > 0 {
+				share = float64(n) / float64(total)
+			}
+			h.Actions = append(h.Actions, ActionCount{Index: a, Name: e.ActionName(a), Count: n, Share: share})
+		}
+		out = append(out, h)
+	}
+	return out
 }
 
 // sortRows sorts s stably by less (insertion order breaks ties).

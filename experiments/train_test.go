@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -286,10 +287,31 @@ func TestEval(t *testing.T) {
 	if lines[0] != "seed,group,metric,value" || len(lines) != 1+3*4*len(EvalMetrics) {
 		t.Errorf("episodes.csv has %d lines, header %q", len(lines), lines[0])
 	}
-	for _, f := range []string{"equity.csv", "market.csv", "series.csv", "threads.jsonl", "run.json"} {
+	for _, f := range []string{"equity.csv", "market.csv", "series.csv", "threads.jsonl", "run.json", "actions.csv",
+		"baselines/random/market.csv", "baselines/random/threads.jsonl", "baselines/cost-plus/market.csv", "baselines/cost-plus/threads.jsonl"} {
 		if len(files[f]) == 0 {
 			t.Errorf("%s missing", f)
 		}
+	}
+	if bytes.Equal(files["market.csv"], files["baselines/cost-plus/market.csv"]) {
+		t.Error("the cost-plus baseline's market.csv equals the trained run's")
+	}
+	// The action histogram counts every decision of the trained providers: its counts
+	// add up to its total, its shares to 1, and it has one row per action.
+	if len(res.Actions) != 1 || res.Actions[0].Group != "providers" || res.Actions[0].Total == 0 {
+		t.Fatalf("actions %+v", res.Actions)
+	}
+	var sum int64
+	var share float64
+	for _, a := range res.Actions[0].Actions {
+		sum += a.Count
+		share += a.Share
+	}
+	if sum != res.Actions[0].Total || math.Abs(share-1) > 1e-12 || len(res.Actions[0].Actions) != 5+len(cfg.Env.Actions.PriceMultipliers)+6*len(cfg.Env.Actions.SwapFractions) {
+		t.Errorf("histogram sums to %d of %d, shares to %g, %d actions", sum, res.Actions[0].Total, share, len(res.Actions[0].Actions))
+	}
+	if lines := strings.Split(strings.TrimSpace(string(files["actions.csv"])), "\n"); lines[0] != "group,action,index,count,share" || len(lines) != 1+len(res.Actions[0].Actions) {
+		t.Errorf("actions.csv: %d lines, header %q", len(lines), lines[0])
 	}
 	for _, l := range strings.Split(strings.TrimSpace(string(files["threads.jsonl"])), "\n") {
 		var th threadRec
@@ -305,7 +327,8 @@ func TestEval(t *testing.T) {
 	}
 	_ = WriteEvalRun(out2, &cfg, res2, nil)
 	files2 := readDir(t, out2)
-	for _, f := range []string{"metrics.json", "episodes.csv", "equity.csv", "market.csv", "threads.jsonl", "series.csv"} {
+	for _, f := range []string{"metrics.json", "episodes.csv", "equity.csv", "market.csv", "threads.jsonl", "series.csv", "actions.csv",
+		"baselines/random/market.csv", "baselines/cost-plus/threads.jsonl"} {
 		if !bytes.Equal(files[f], files2[f]) {
 			t.Errorf("%s differs between two evaluations (1 and 2 workers)", f)
 		}

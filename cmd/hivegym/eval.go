@@ -2,17 +2,20 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/hivegym/hivegym/agents/checkpoint"
 	"github.com/hivegym/hivegym/agents/ppo"
+	"github.com/hivegym/hivegym/data"
 	"github.com/hivegym/hivegym/experiments"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -24,6 +27,7 @@ type evalOptions struct {
 	Config    string
 	Episodes  int
 	Seed      uint64
+	Scenario  string
 	Baselines string
 	Out       string
 	Workers   int
@@ -35,13 +39,14 @@ type evalOptions struct {
 func newEvalCmd(ios *IOStreams) *cobra.Command {
 	opts := &evalOptions{IO: ios}
 	cmd := &cobra.Command{
-		Use:   "eval RUN_DIR|CHECKPOINT [-c CONFIG] [--episodes N] [--seed N] [--baselines A,B] [--json]",
+		Use:   "eval RUN_DIR|CHECKPOINT [-c CONFIG] [--episodes N] [--seed N] [--scenario NAME] [--baselines A,B] [--json]",
 		Short: "Score trained policies on fresh seeds against baselines",
 		Long: `Evaluate a training run: its trained policy groups (the latest checkpoints, or the
 CHECKPOINT file given for its group) and each named baseline swapped in for the same
 agents, on the same --episodes fresh episodes. Episode seeds derive from --seed and are
 never the training episodes' seeds. The config is the run's config.yaml unless -c is
-given.
+given; --scenario evaluates under another scenario (a policy trained in the baseline
+world, scored under gas-spike).
 
 Baselines: random (the cost-aware random-legal policy) or any scripted strategy name
 (cost-plus fits providers, budget clients). A plain name stands in for every learning
@@ -54,10 +59,13 @@ ratio (dsr_final). --json prints metrics.json:
 {"groups":[{"name","role","kind","metrics":{"sharpe":{"mean":x,"ci95":[lo,hi]},...}}]}
 
 Files go to --out (default RUN_DIR/eval): run.json, metrics.json, episodes.csv,
-equity.csv, market.csv, series.csv, threads.jsonl (docs/run-dir.md); 'hivegym report'
-reads them.`,
+equity.csv, market.csv, series.csv, threads.jsonl, actions.csv (each learning group's
+action histogram) and, per baseline, baselines/<baseline>/market.csv and threads.jsonl
+(docs/run-dir.md); 'hivegym report' reads them. Progress goes to stderr: a bar on a
+terminal, else a log line every 10% of the episodes.`,
 		Example: `  hivegym eval runs/default
   hivegym eval runs/default --episodes 10 --seed 100 --baselines random,cost-plus --json
+  hivegym eval runs/default --scenario gas-spike --baselines boulware
   hivegym eval runs/default/checkpoints/providers-20.safetensors --episodes 3
   hivegym eval runs/both --baselines providers=boulware,clients=budget`,
 		Args: cobra.ExactArgs(1),
@@ -70,6 +78,7 @@ reads them.`,
 	f.StringVarP(&opts.Config, "config", "c", "", "config file (default: the run's config.yaml)")
 	f.IntVar(&opts.Episodes, "episodes", 10, "held-out episodes per policy")
 	f.Uint64Var(&opts.Seed, "seed", 100, "seed of the held-out episodes")
+	f.StringVar(&opts.Scenario, "scenario", "", "scenario to evaluate under, overriding world.scenario.name: "+strings.Join(data.Scenarios(), ", "))
 	f.StringVar(&opts.Baselines, "baselines", "random,cost-plus", "baselines swapped in for the trained groups, comma-separated NAME or GROUP=NAME (\"\" for none)")
 	f.StringVar(&opts.Out, "out", "", "output directory (default RUN_DIR/eval)")
 	f.IntVar(&opts.Workers, "workers", 0, "goroutines stepping the environments (default: training.workers)")
@@ -125,6 +134,11 @@ func runEval(ctx context.Context, opts *evalOptions) error {
 			return err
 		}
 	}
+	// The checkpoints were checked against the run's own config; the scenario is the
+	// world they are scored in, not part of what they learned from.
+	if err := applyRunFlags(&cfg, false, 0, opts.Scenario); err != nil {
+		return err
+	}
 	if err := experiments.CheckBaselines(cfg.Population, baselines); err != nil {
 		return err
 	}
@@ -141,8 +155,16 @@ func runEval(ctx context.Context, opts *evalOptions) error {
 	if opts.IO.ErrTTY && !opts.JSON {
 		bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(opts.IO.ErrOut),
 			progressbar.OptionSetDescription("evaluating"), progressbar.OptionShowCount(),
-			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish())
 		eo.Progress = func(done, _ int) { _ = bar.Set(done) }
+	} else {
+		every := max(1, total/10)
+		eo.Progress = func(done, total int) {
+			if done%every == 0 || done == total {
+				log.Info("evaluated", "episodes", done, "of", total)
+			}
+		}
 	}
 	res, evalErr := experiments.Eval(ctx, cfg, eo)
 	if bar != nil {
@@ -211,6 +233,17 @@ func printEval(ios *IOStreams, res *experiments.EvalResult, out string) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, h := range res.Actions {
+		fmt.Fprintf(w, "\nactions of %s (%d decisions):", h.Group, h.Total)
+		top := slices.Clone(h.Actions)
+		slices.SortStableFunc(top, func(a, b experiments.ActionCount) int { return cmp.Compare(b.Count, a.Count) })
+		for _, a := range top[:min(6, len(top))] {
+			if a.Count > 0 {
+				fmt.Fprintf(w, " %s %.1f%%", a.Name, 100*a.Share)
+			}
+		}
+		fmt.Fprintln(w)
 	}
 	status := ""
 	if res.Interrupted {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hivegym/hivegym/agents/nn"
+	"github.com/hivegym/hivegym/data"
 	"github.com/hivegym/hivegym/experiments"
 	"github.com/hivegym/hivegym/experiments/sweep"
 	"github.com/schollz/progressbar/v3"
@@ -68,6 +69,7 @@ type trainOptions struct {
 	Config     string
 	Seed       uint64
 	SeedSet    bool
+	Scenario   string
 	Out        string
 	Iterations int
 	Workers    int
@@ -80,7 +82,7 @@ type trainOptions struct {
 func newTrainCmd(ios *IOStreams) *cobra.Command {
 	opts := &trainOptions{IO: ios}
 	cmd := &cobra.Command{
-		Use:   "train [-c CONFIG] [--seed N] [--out DIR] [--iterations N] [--workers N] [--resume]",
+		Use:   "train [-c CONFIG] [--seed N] [--scenario NAME] [--out DIR] [--iterations N] [--workers N] [--resume]",
 		Short: "Train the population's learning groups and write a run directory",
 		Long: `Train the learning groups of the config's population (ppo and dsr groups) against
 the scripted ones (docs/training.md). With no config, the embedded default trains every
@@ -99,6 +101,7 @@ run in --out from its latest checkpoint to the same result as an uninterrupted r
 Then evaluate it: hivegym eval DIR.`,
 		Example: `  hivegym train --out runs/default
   hivegym train -c my.yaml --seed 7 --iterations 50 --out runs/mine
+  hivegym train --scenario gas-spike --out runs/gas-spike
   hivegym train --out runs/default --resume`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -114,6 +117,7 @@ Then evaluate it: hivegym eval DIR.`,
 	f := cmd.Flags()
 	f.StringVarP(&opts.Config, "config", "c", "", "config file (default: the embedded default; with --resume, the run's config.yaml)")
 	f.Uint64Var(&opts.Seed, "seed", 0, "run seed (default: the config's seed)")
+	f.StringVar(&opts.Scenario, "scenario", "", "scenario to train under, overriding world.scenario.name: "+strings.Join(data.Scenarios(), ", "))
 	f.StringVar(&opts.Out, "out", "", "run directory (default runs/train-<seed>)")
 	f.IntVar(&opts.Iterations, "iterations", 0, "training iterations (default: training.iterations)")
 	f.IntVar(&opts.Workers, "workers", 0, "goroutines stepping the environments (default: training.workers)")
@@ -154,8 +158,8 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.SeedSet {
-		cfg.Seed = opts.Seed
+	if err := applyRunFlags(&cfg, opts.SeedSet, opts.Seed, opts.Scenario); err != nil {
+		return err
 	}
 	if opts.Iterations > 0 {
 		cfg.Training.Iterations = opts.Iterations

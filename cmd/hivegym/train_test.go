@@ -196,3 +196,61 @@ func TestTrainAndEvalFlagValues(t *testing.T) {
 	code, out, stderr = runCLI(t, "eval", t.TempDir(), "--baselines", "random,")
 	wantOneErrorLine(t, code, out, stderr, "has an empty name")
 }
+
+// TestScenarioFlagsAndTargetedBaselines trains under --scenario gas-spike (the run's
+// config.yaml says so), evaluates under heatwave with both roles learning and a
+// baseline aimed at each group, and checks what eval wrote.
+func TestScenarioFlagsAndTargetedBaselines(t *testing.T) {
+	both := tinyYAML + `population:
+  - {name: providers, role: provider, kind: ppo, protocol: scripted, share: 1}
+  - {name: clients, role: client, kind: ppo, protocol: scripted, share: 1}
+`
+	cfg := writeFile(t, "both.yaml", both)
+	dir := filepath.Join(t.TempDir(), "run")
+	if code, _, errOut := runCLI(t, "train", "-c", cfg, "--out", dir, "--scenario", "gas-spike"); code != exitOK {
+		t.Fatalf("train exit %d: %s", code, errOut)
+	}
+	saved, err := experiments.LoadFile(filepath.Join(dir, "config.yaml"))
+	if err != nil || saved.World.Scenario.Name != "gas-spike" {
+		t.Fatalf("the run's config: scenario %q, %v", saved.World.Scenario.Name, err)
+	}
+	out := filepath.Join(t.TempDir(), "eval")
+	code, stdout, errOut := runCLI(t, "eval", dir, "--episodes", "2", "--scenario", "heatwave", "--out", out,
+		"--baselines", "providers=boulware,clients=budget,random", "--json")
+	if code != exitOK {
+		t.Fatalf("eval exit %d: %s", code, errOut)
+	}
+	var doc experiments.MetricsDoc
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, g := range doc.Groups {
+		names = append(names, g.Name)
+	}
+	if got := strings.Join(names, ","); got != "providers,clients,providers/boulware,clients/budget,providers/random,clients/random" {
+		t.Fatalf("groups %s", got)
+	}
+	evalCfg, err := experiments.LoadFile(filepath.Join(out, "config.yaml"))
+	if err != nil || evalCfg.World.Scenario.Name != "heatwave" {
+		t.Fatalf("eval config: scenario %q, %v", evalCfg.World.Scenario.Name, err)
+	}
+	for _, f := range []string{"actions.csv", "baselines/providers=boulware/market.csv", "baselines/clients=budget/threads.jsonl", "baselines/random/market.csv"} {
+		if b, err := os.ReadFile(filepath.Join(out, f)); err != nil || len(b) == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	acts, _ := os.ReadFile(filepath.Join(out, "actions.csv"))
+	if !strings.Contains(string(acts), "\nproviders,wait,0,") || !strings.Contains(string(acts), "\nclients,wait,0,") {
+		t.Errorf("actions.csv lacks a group:\n%s", acts)
+	}
+	if !strings.Contains(errOut, "evaluated") {
+		t.Errorf("no progress on stderr: %q", errOut)
+	}
+	code, stdout, errOut = runCLI(t, "eval", dir, "--episodes", "2", "--scenario", "heatwav")
+	wantOneErrorLine(t, code, stdout, errOut, "unknown scenario \"heatwav\"")
+	code, stdout, errOut = runCLI(t, "eval", dir, "--episodes", "2", "--baselines", "sellers=boulware")
+	wantOneErrorLine(t, code, stdout, errOut, "sellers", "not a learning group")
+	code, stdout, errOut = runCLI(t, "train", "-c", cfg, "--out", t.TempDir(), "--scenario", "x")
+	wantOneErrorLine(t, code, stdout, errOut, "unknown scenario \"x\"")
+}
