@@ -123,6 +123,18 @@ func TestScoreboardTiny(t *testing.T) {
 		}
 	}
 
+	// The report's scoreboard section.
+	rep := filepath.Join(tmp, "report")
+	if code, _, stderr := runCLI(t, "report", filepath.Join(tmp, "w1"), "--out", rep); code != 0 {
+		t.Fatalf("report: exit %d\n%s", code, stderr)
+	}
+	html, _ := os.ReadFile(filepath.Join(rep, "report.html"))
+	for _, want := range []string{"Learning scoreboard", "Scoreboard tiny", "gas-spike", "boulware"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+
 	// The slow computation: redo seed 2 of the providers cell from its stored config.
 	var doc scoreboard.Doc
 	js, _ := os.ReadFile(filepath.Join(tmp, "w1", scoreboard.FileJSON))

@@ -244,6 +244,13 @@ func TestScenarioFlagsAndTargetedBaselines(t *testing.T) {
 	if !strings.Contains(string(acts), "\nproviders,wait,0,") || !strings.Contains(string(acts), "\nclients,wait,0,") {
 		t.Errorf("actions.csv lacks a group:\n%s", acts)
 	}
+	if code, _, stderr := runCLI(t, "report", out, "--out", filepath.Join(out, "report")); code != exitOK {
+		t.Fatalf("report: exit %d %s", code, stderr)
+	}
+	html, _ := os.ReadFile(filepath.Join(out, "report", "report.html"))
+	if !strings.Contains(string(html), "Actions of the learning groups") || !strings.Contains(string(html), "clients") {
+		t.Errorf("report.html has no action histograms")
+	}
 	if !strings.Contains(errOut, "evaluated") {
 		t.Errorf("no progress on stderr: %q", errOut)
 	}

@@ -35,7 +35,15 @@ func FuzzParseCSV(f *testing.F) {
 	f.Add([]byte("time,eth_usd\n2024-01-01T00:00:00Z,2300\n2024-01-01T00:05:00Z,\n"))
 	f.Add([]byte("seed,group,metric,value\n1,\"a,b\",x,1\n\"unterminated\n"))
 	f.Add([]byte("\ufeffseed,group,metric,value\r\n1,a,x,1\r\n"))
+	f.Add([]byte("group,action,index,count,share\nproviders,wait,0,12,0.5\nproviders,reject,1,0,NaN\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
+		acts, err := parseActions("f", in)
+		checkParseErr(t, err, in)
+		for _, a := range acts {
+			if a.Group == "" || a.Action == "" || a.Count < 0 || a.Index < 0 {
+				t.Fatalf("bad action row %+v", a)
+			}
+		}
 		ss, err := parseSamples("f", in, "seed")
 		checkParseErr(t, err, in)
 		for _, s := range ss {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hivegym/hivegym/experiments"
+	"github.com/hivegym/hivegym/experiments/scoreboard"
 )
 
 // Options tunes a report. The zero value is a good default.
@@ -58,14 +59,22 @@ func Generate(ctx context.Context, dirs []string, out string, opts Options) (Res
 	if out == "" {
 		return Result{}, errors.New("report: no output directory")
 	}
-	dirs, storePath, err := expandDirs(dirs)
+	dirs, storePath, boardPaths, err := expandDirs(dirs)
 	if err != nil {
 		return Result{}, err
 	}
 	if opts.Store == "" {
 		opts.Store = storePath
 	}
-	if len(dirs) == 0 && opts.Store == "" && opts.Sweeps == nil {
+	var boards []*scoreboard.Doc
+	for _, p := range boardPaths {
+		d, err := scoreboard.ReadDoc(p)
+		if err != nil {
+			return Result{}, &experiments.Error{File: p, Msg: err.Error()}
+		}
+		boards = append(boards, d)
+	}
+	if len(dirs) == 0 && opts.Store == "" && opts.Sweeps == nil && len(boards) == 0 {
 		return Result{}, errors.New("report: no run directories")
 	}
 	var runs []*runDir
@@ -103,6 +112,7 @@ func Generate(ctx context.Context, dirs []string, out string, opts Options) (Res
 		return Result{}, &experiments.Error{File: out, Msg: "cannot create the report directory: " + err.Error()}
 	}
 	b := newBuilder(ctx, out, opts, runs)
+	b.boards = boards
 	pg, err := b.build(sweeps)
 	if err != nil {
 		return Result{}, err
@@ -123,19 +133,26 @@ func Generate(ctx context.Context, dirs []string, out string, opts Options) (Res
 }
 
 // expandDirs checks that every argument is a directory. One with no run.json but a
-// runs.db is a sweep's output directory: it is dropped from the run directories and its
-// store returned (the first such one), so that its sweeps are reported. Its runs are
-// not pooled into the other sections: they differ in their swept values.
-func expandDirs(dirs []string) ([]string, string, error) {
-	var out []string
+// scoreboard.json is a scoreboard's output directory: its scoreboard.json is returned
+// (the scoreboard section shows it; its store is not reported as a sweep). One with no
+// run.json but a runs.db is a sweep's output directory: it is dropped from the run
+// directories and its store returned (the first such one), so that its sweeps are
+// reported. Its runs are not pooled into the other sections: they differ in their
+// swept values.
+func expandDirs(dirs []string) ([]string, string, []string, error) {
+	var out, boards []string
 	store := ""
 	for _, d := range dirs {
 		fi, err := os.Stat(d)
 		if err != nil {
-			return nil, "", &experiments.Error{File: d, Msg: "no such run directory"}
+			return nil, "", nil, &experiments.Error{File: d, Msg: "no such run directory"}
 		}
 		if !fi.IsDir() {
-			return nil, "", &experiments.Error{File: d, Msg: "not a directory (want a run directory)"}
+			return nil, "", nil, &experiments.Error{File: d, Msg: "not a directory (want a run directory)"}
+		}
+		if !exists(filepath.Join(d, fileRun)) && exists(filepath.Join(d, fileScoreboard)) {
+			boards = append(boards, filepath.Join(d, fileScoreboard))
+			continue
 		}
 		if exists(filepath.Join(d, fileRun)) || !exists(filepath.Join(d, fileStore)) {
 			out = append(out, d)
@@ -145,7 +162,7 @@ func expandDirs(dirs []string) ([]string, string, error) {
 			store = filepath.Join(d, fileStore)
 		}
 	}
-	return out, store, nil
+	return out, store, boards, nil
 }
 
 func exists(p string) bool {
@@ -167,6 +184,7 @@ type runDir struct {
 	Market   []marketRow
 	Series   *seriesTable
 	Threads  []thread
+	Actions  []actionRow
 }
 
 func loadRun(dir string) (*runDir, error) {
@@ -184,6 +202,7 @@ func loadRun(dir string) (*runDir, error) {
 		{fileMarket, func(f string, b []byte) (err error) { r.Market, err = parseMarket(f, b); return }},
 		{fileSeries, func(f string, b []byte) (err error) { r.Series, err = parseSeries(f, b); return }},
 		{fileThreads, func(f string, b []byte) (err error) { r.Threads, err = parseThreads(f, b); return }},
+		{fileActions, func(f string, b []byte) (err error) { r.Actions, err = parseActions(f, b); return }},
 	}
 	for _, s := range steps {
 		b, path, err := readOptional(dir, s.name)

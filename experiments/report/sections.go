@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"github.com/hivegym/hivegym/experiments/scoreboard"
 	"math"
 	"path/filepath"
 	"regexp"
@@ -28,6 +29,7 @@ type builder struct {
 	axis   timeAxis
 	figs   []string // img/... in the order drawn
 	used   map[string]bool
+	boards []*scoreboard.Doc
 }
 
 func newBuilder(ctx context.Context, out string, opts Options, runs []*runDir) *builder {
@@ -84,7 +86,7 @@ func (b *builder) build(sweeps []SweepResults) (*page, error) {
 		}
 	}
 	steps := []func() (*section, error){
-		b.overview, b.metrics, b.learning, b.equity, b.distributions, b.market, b.series, b.threads,
+		b.overview, b.scoreboards, b.metrics, b.learning, b.equity, b.distributions, b.market, b.actions, b.series, b.threads,
 		func() (*section, error) { return b.sweep(sweeps) },
 	}
 	for _, step := range steps {
