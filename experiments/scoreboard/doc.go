@@ -27,8 +27,9 @@
 //
 // # On the sweep machinery
 //
-// A scoreboard is a sweep (package experiments/sweep) with the grid population x
-// scheme.scheme x world.scenario.name and the scoreboard's seeds: it shards (--shard),
+// A scoreboard is a sweep (package experiments/sweep, built with sweep.New) with the grid
+// population (labelled by setup in run names) x scheme.scheme x world.scenario.name and
+// the scoreboard's seeds: it shards (--shard),
 // resumes (--resume) and runs on bounded workers like any sweep, and its results are a
 // run store. Each run trains its config (experiments.Train), evaluates it
 // (experiments.Eval, every learning group against each baseline aimed at it alone:

@@ -320,34 +320,37 @@ func SetupPopulation(pop agents.Population, setup, learner string) agents.Popula
 	return out
 }
 
-// sweepDoc is the generated sweep file.
-type sweepDoc struct {
-	Name  string         `yaml:"name"`
-	Base  string         `yaml:"base,omitempty"`
-	Grid  map[string]any `yaml:"grid"`
-	Seeds []uint64       `yaml:"seeds"`
-}
-
-// sweep builds the scoreboard's sweep: grid population (one per setup, in order) x
-// scheme.scheme x world.scenario.name, times the seeds.
+// sweep builds the scoreboard's sweep: grid population (one per setup, in order,
+// labelled by the setup's name in run names) x scheme.scheme x world.scenario.name, times
+// the seeds.
 func (b *Board) sweep(basePath string, pops []agents.Population) (*sweep.Sweep, error) {
+	var base *yaml.Node
 	if basePath != "" {
 		abs, err := filepath.Abs(basePath)
 		if err != nil {
 			return nil, &experiments.Error{File: basePath, Msg: err.Error()}
 		}
-		basePath = abs
+		base = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: abs}
 	}
-	doc := sweepDoc{Name: b.Name, Base: basePath, Seeds: b.Seeds, Grid: map[string]any{
-		"population":          pops,
-		"scheme.scheme":       b.Schemes,
-		"world.scenario.name": b.Scenarios,
-	}}
-	src, err := yaml.Marshal(doc)
-	if err != nil {
-		return nil, err
+	scalars := func(xs []string) []*yaml.Node {
+		var out []*yaml.Node
+		for _, x := range xs {
+			out = append(out, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: x})
+		}
+		return out
 	}
-	sw, err := sweep.Load(b.File, src)
+	popAxis := sweep.Axis{Key: "population", Labels: b.Setups}
+	for _, p := range pops {
+		var n yaml.Node
+		if err := n.Encode(p); err != nil {
+			return nil, err
+		}
+		popAxis.Values = append(popAxis.Values, &n)
+	}
+	grid := []sweep.Axis{popAxis,
+		{Key: "scheme.scheme", Values: scalars(b.Schemes)},
+		{Key: "world.scenario.name", Values: scalars(b.Scenarios)}}
+	sw, err := sweep.New(b.Name, b.File, base, grid, b.Seeds)
 	if err != nil {
 		return nil, fmt.Errorf("%s: the scoreboard's sweep: %w", b.File, err)
 	}
