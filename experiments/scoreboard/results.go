@@ -198,23 +198,27 @@ func (b *Board) row(c Cell, g agents.GroupConfig, metrics []map[string]map[strin
 		names = experiments.BaselinesFor(g.Role)
 	}
 	best, bestMean := -1, math.Inf(-1)
-	perSeed := map[string][]experiments.PairedDiff{} // for the strongest, below
+	// above[i][s]: baseline i's seed s has its interval above zero on every score metric.
+	var above [][]bool
 	for _, bl := range names {
 		if !experiments.BaselineFits(bl, g.Role) {
 			continue
 		}
 		key := g.Name + "/" + bl
 		br := BaselineRow{Baseline: bl, Mean: map[string]jsonfloat.Float{}, Pooled: map[string]Pooled{}}
-		diffs := map[string][]experiments.PairedDiff{}
+		diffs := map[string][]experiments.PairedDiff{} // over the done seeds
+		ab := make([]bool, len(b.Seeds))
 		for s, seed := range b.Seeds {
 			sr := SeedRow{Seed: seed, Status: status[s]}
 			if metrics[s] != nil {
 				sr.Trained, sr.Baseline, sr.Diff = map[string]jsonfloat.Float{}, map[string]jsonfloat.Float{}, map[string]Diff{}
+				ab[s] = true
 				for _, m := range ScoreMetrics {
 					sr.Trained[m] = jsonfloat.Float(get(s, g.Name, m))
 					sr.Baseline[m] = jsonfloat.Float(get(s, key, m))
 					d := recorded(func(f string) float64 { return get(s, key, diffPrefix+m+"."+f) })
 					diffs[m] = append(diffs[m], d)
+					ab[s] = ab[s] && d.Above()
 					sr.Diff[m] = Diff{Mean: jsonfloat.Float(d.Mean), CI95: [2]jsonfloat.Float{jsonfloat.Float(d.Lo), jsonfloat.Float(d.Hi)},
 						Wins: d.Wins, Losses: d.Losses, Ties: d.Ties, N: d.N}
 				}
@@ -229,32 +233,16 @@ func (b *Board) row(c Cell, g agents.GroupConfig, metrics []map[string]map[strin
 		}
 		if m := float64(br.Mean[experiments.MetricCumulativeReturn]); !math.IsNaN(m) && m > bestMean {
 			best, bestMean = len(row.Baselines), m
-			perSeed = diffs
 		}
 		row.Baselines = append(row.Baselines, br)
+		above = append(above, ab)
 	}
 	if best < 0 {
 		return row
 	}
 	row.Strongest = row.Baselines[best].Baseline
-	for s := range metrics {
-		if metrics[s] == nil {
-			continue
-		}
-		above := true
-		for _, m := range ScoreMetrics {
-			// diffs hold the done seeds in order; find seed s's position among them.
-			pos := 0
-			for t := 0; t < s; t++ {
-				if metrics[t] != nil {
-					pos++
-				}
-			}
-			if !perSeed[m][pos].Above() {
-				above = false
-			}
-		}
-		if above {
+	for _, a := range above[best] {
+		if a {
 			row.SeedsAbove++
 		}
 	}

@@ -1,6 +1,9 @@
 package scoreboard
 
 import (
+	"context"
+	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -8,6 +11,7 @@ import (
 	"github.com/hivegym/hivegym/agents"
 	"github.com/hivegym/hivegym/data"
 	"github.com/hivegym/hivegym/experiments"
+	"github.com/hivegym/hivegym/experiments/store"
 	"github.com/hivegym/hivegym/experiments/sweep"
 	"github.com/hivegym/hivegym/scheme"
 )
@@ -63,5 +67,94 @@ func TestSplice(t *testing.T) {
 	}
 	if _, err := Splice("no markers", "x"); err == nil {
 		t.Fatal("no markers: no error")
+	}
+}
+
+// TestResultsByHand fills a store with hand-made run results and checks the strongest
+// baseline, the pooling over seeds, the seeds above zero and the target against
+// numbers worked out by hand.
+func TestResultsByHand(t *testing.T) {
+	dir := t.TempDir()
+	src := "name: hand\nscenarios: [baseline]\nroles: [providers]\nseeds: [1, 2, 3]\neval:\n  baselines: [random, boulware]\n"
+	b, err := Load(filepath.Join(dir, "hand.yaml"), []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, sharpe3 := range []float64{0.1, 1.1} {
+		st, err := store.Open(filepath.Join(t.TempDir(), "runs.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Per seed: boulware's mean cumulative return 0.02 (random's 0.01), the paired
+		// differences against boulware: cum. return 0.010, 0.012, 0.011 (each interval
+		// above zero); Sharpe 1, 1.2 and sharpe3 (the third's interval reaching below zero).
+		cum := []float64{0.010, 0.012, 0.011}
+		sh := []float64{1, 1.2, sharpe3}
+		shLo := []float64{0.5, 0.1, -0.5}
+		for s, r := range b.Sweep.Runs(sweep.Shard{}) {
+			if err := st.Add(ctx, store.Run{ID: r.ID, Sweep: r.Sweep, Index: r.Index, Name: r.Name, Params: r.Params,
+				Config: r.ConfigYAML, Seed: r.Seed, Status: store.StatusPending}); err != nil {
+				t.Fatal(err)
+			}
+			var ms []store.Metric
+			put := func(key, name string, v float64) {
+				ms = append(ms, store.Metric{Scope: store.ScopeGroup, Key: key, Role: "provider", Name: name, Value: v})
+			}
+			put("providers", "cumulative_return", 0.03)
+			put("providers", "sharpe", 2)
+			for _, bl := range []struct {
+				name          string
+				cr, dcr       float64
+				dsh, dshLo    float64
+				wins, n, ties float64
+			}{{"random", 0.01, 0.02, 1, 0.2, 20, 20, 0}, {"boulware", 0.02, cum[s], sh[s], shLo[s], 15, 20, 1}} {
+				key := "providers/" + bl.name
+				put(key, "cumulative_return", bl.cr)
+				put(key, "sharpe", 1)
+				for _, d := range []struct {
+					m            string
+					mean, lo, hi float64
+				}{{"cumulative_return", bl.dcr, bl.dcr / 2, bl.dcr * 2}, {"sharpe", bl.dsh, bl.dshLo, bl.dsh + 1}} {
+					put(key, "diff."+d.m+".mean", d.mean)
+					put(key, "diff."+d.m+".lo", d.lo)
+					put(key, "diff."+d.m+".hi", d.hi)
+					put(key, "diff."+d.m+".sd", 0.1)
+					put(key, "diff."+d.m+".n", bl.n)
+					put(key, "diff."+d.m+".wins", bl.wins)
+					put(key, "diff."+d.m+".losses", bl.n-bl.wins-bl.ties)
+					put(key, "diff."+d.m+".ties", bl.ties)
+				}
+			}
+			if err := st.Finish(ctx, r.ID, store.Result{Status: store.StatusDone, Metrics: ms}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		doc, err := b.Results(ctx, st)
+		st.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(doc.Rows) != 1 || doc.Done != 3 {
+			t.Fatalf("rows %d done %d", len(doc.Rows), doc.Done)
+		}
+		r := doc.Rows[0]
+		bl := r.StrongestRow()
+		if r.Strongest != "boulware" || bl == nil || r.SeedsAbove != 2 {
+			t.Fatalf("strongest %q, seeds above %d", r.Strongest, r.SeedsAbove)
+		}
+		// Cum. return: mean 0.011, sd 0.001, t(0.975, 2) = 4.302652729749464.
+		p := bl.Pooled["cumulative_return"]
+		hw := 4.302652729749464 * 0.001 / math.Sqrt(3)
+		if math.Abs(float64(p.Mean)-0.011) > 1e-15 || math.Abs(float64(p.CI95[0])-(0.011-hw)) > 1e-12 ||
+			p.Wins != 45 || p.Ties != 3 || p.Episodes != 60 || p.SeedsAbove != 3 {
+			t.Fatalf("pooled cum. return %+v, want 0.011 ± %g", p, hw)
+		}
+		// Sharpe with 0.1: mean 0.7667, sd 0.5859, half-width 1.456: the pooled interval
+		// reaches below zero, no target. With 1.1: mean 1.1, sd 0.1, lower bound 0.852.
+		q := bl.Pooled["sharpe"]
+		if want := sharpe3 > 1; r.Meets != want || (float64(q.CI95[0]) > 0) != want {
+			t.Fatalf("sharpe3 %g: meets %v, pooled Sharpe %+v", sharpe3, r.Meets, q)
+		}
 	}
 }
