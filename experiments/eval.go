@@ -107,8 +107,8 @@ type GroupSamples struct {
 	// Learning is true for a group the trained population's learners play.
 	Learning bool
 	// Values[m][i] is metric EvalMetrics[m] on episode i (seed Seeds[i]); NaN when no
-	// agent of the group had a finite value. An interrupted evaluation has fewer
-	// episodes than Seeds.
+	// agent of the group had a finite value, or when the episode did not run (an
+	// interrupted evaluation).
 	Values [][]float64
 }
 
@@ -166,6 +166,9 @@ func Eval(ctx context.Context, cfg Config, opts EvalOptions) (*EvalResult, error
 	}
 	for v := range vars {
 		ev.samples[v] = make([][]float64, len(vars[v].report)*len(EvalMetrics))
+		for i := range ev.samples[v] {
+			ev.samples[v][i] = nanSlice(len(seeds))
+		}
 	}
 	if opts.Out != "" {
 		if err := os.MkdirAll(opts.Out, 0o755); err != nil {
@@ -334,7 +337,7 @@ type evaluator struct {
 	vars  []variant
 	seeds []uint64
 	// samples[v][gi*len(EvalMetrics)+mi] are the per-episode values of variant v's
-	// reported group gi and metric mi, in episode order.
+	// reported group gi and metric mi, indexed by episode (NaN until it finished).
 	samples [][][]float64
 	// market[name][ep] is the trained variant's market outcome name in episode ep.
 	market map[string][]float64
@@ -671,7 +674,8 @@ func (ev *evaluator) finish(v int, rec *tickRec, ep int) {
 			if c := cnts[gi*nm+mi]; c > 0 {
 				x = sums[gi*nm+mi] / float64(c)
 			}
-			ev.samples[v][gi*nm+mi] = append(ev.samples[v][gi*nm+mi], x)
+			// By episode index: environments of a round finish in any order.
+			ev.samples[v][gi*nm+mi][ep] = x
 			ev.rows = append(ev.rows, episodeRow{ep: ep, group: vr.names[gi], metric: name, value: x, order: ev.groupOrder(v, gi)*nm + mi})
 		}
 	}

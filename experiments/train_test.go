@@ -319,6 +319,23 @@ func TestEval(t *testing.T) {
 			t.Fatalf("thread line %q: %v", l, err)
 		}
 	}
+	// Samples hold episode i at seed Seeds[i], as episodes.csv (keyed by seed) says:
+	// what paired differences rely on.
+	bySeed := map[string]string{}
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		bySeed[f[0]+","+f[1]+","+f[2]] = f[3]
+	}
+	for _, gs := range res.Samples {
+		for mi, m := range EvalMetrics {
+			for i, x := range gs.Values[mi] {
+				key := strconv.FormatUint(res.Seeds[i], 10) + "," + gs.Name + "," + m
+				if got := string(AppendCSVFloat(nil, x)); bySeed[key] != got {
+					t.Fatalf("Samples[%s][%s][%d] = %s, episodes.csv has %s for seed %d", gs.Name, m, i, got, bySeed[key], res.Seeds[i])
+				}
+			}
+		}
+	}
 	// The same evaluation again gives the same files.
 	out2 := filepath.Join(dir, "eval2")
 	res2, err := Eval(context.Background(), cfg, EvalOptions{Episodes: 3, Seed: 100, Baselines: []string{"random", "cost-plus"}, Trained: tr, Out: out2, Workers: 1})

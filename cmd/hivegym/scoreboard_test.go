@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -171,21 +172,36 @@ func TestScoreboardTiny(t *testing.T) {
 		}
 		eo := b.EvalOptions(&cfg)
 		eo.Trained = tr.Trained
+		eo.Out = filepath.Join(tmp, "slow", r.ID)
 		ev, err := experiments.Eval(context.Background(), cfg, eo)
 		if err != nil {
 			t.Fatal(err)
 		}
-		per[r.Index] = map[string]pair{}
-		var trained []float64
-		for _, s := range ev.Samples {
-			if s.Name == "providers" {
-				trained = s.Values[0]
+		// Per-episode values from episodes.csv, paired by seed.
+		csvb, err := os.ReadFile(filepath.Join(eo.Out, "episodes.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		val := map[string]float64{} // "seed,group" -> cumulative return
+		for _, l := range strings.Split(strings.TrimSpace(string(csvb)), "\n")[1:] {
+			f := strings.Split(l, ",")
+			if f[2] == experiments.MetricCumulativeReturn {
+				x, err := strconv.ParseFloat(f[3], 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				val[f[0]+","+f[1]] = x
 			}
 		}
-		for _, s := range ev.Samples {
-			if s.Baseline != "" {
-				per[r.Index][s.Baseline] = pair{trained, s.Values[0]}
+		per[r.Index] = map[string]pair{}
+		for _, bl := range []string{"random", "boulware"} {
+			var p pair
+			for _, seed := range ev.Seeds {
+				k := strconv.FormatUint(seed, 10)
+				p.x = append(p.x, val[k+",providers"])
+				p.y = append(p.y, val[k+",providers/"+bl])
 			}
+			per[r.Index][bl] = p
 		}
 	}
 	row := doc.Rows[0]
