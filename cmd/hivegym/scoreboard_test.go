@@ -124,6 +124,17 @@ func TestScoreboardTiny(t *testing.T) {
 		}
 	}
 
+	// --splice replaces the table between the markers of a document, and only that.
+	md := writeFile(t, "doc.md", "# Doc\n\n"+scoreboard.MarkdownBegin+"\nold table\n"+scoreboard.MarkdownEnd+"\n\nafter\n")
+	code, mdOut, stderr := runCLI(t, "scoreboard", "-c", file, "--out", filepath.Join(tmp, "w1"), "--no-run", "--markdown", "--splice", md)
+	if code != 0 {
+		t.Fatalf("--splice: exit %d %s", code, stderr)
+	}
+	spliced, _ := os.ReadFile(md)
+	if want := "# Doc\n\n" + mdOut + "\nafter\n"; string(spliced) != want || !strings.Contains(mdOut, "| gas-spike | compute-marketplace | providers learn | providers |") {
+		t.Fatalf("spliced document:\n%s\nwant:\n%s", spliced, want)
+	}
+
 	// The report's scoreboard section.
 	rep := filepath.Join(tmp, "report")
 	if code, _, stderr := runCLI(t, "report", filepath.Join(tmp, "w1"), "--out", rep); code != 0 {
