@@ -53,8 +53,8 @@ its runs in DIR/runs.db (default DIR: runs/scoreboard-<name>). It writes
 DIR/scoreboard.json, DIR/scoreboard.csv (every baseline, per seed and pooled) and
 DIR/cells.csv (each group's strongest baseline), and prints the table on stdout
 (--json: scoreboard.json; --markdown: the Markdown table between its markers).
-Sharded stores merge with 'hivegym runs merge'; then --no-run prints the table of
-the merged store without running anything. --splice FILE replaces the table between
+Sharded stores merge with 'hivegym runs merge' into DIR/runs.db; then --no-run
+writes the files and prints the table of the merged store without running anything. --splice FILE replaces the table between
 the markers in FILE (docs/training.md) with the Markdown table.
 
 Exit code 1 when a run failed (the table shows the others), 130 when interrupted
@@ -151,10 +151,8 @@ func runScoreboard(ctx context.Context, opts *scoreboardOptions) error {
 	if err != nil {
 		return err
 	}
-	if !opts.NoRun {
-		if err := doc.WriteFiles(out); err != nil {
-			return outPathError(out, err)
-		}
+	if err := doc.WriteFiles(out); err != nil {
+		return outPathError(out, err)
 	}
 	if opts.Splice != "" {
 		if err := spliceTable(opts.Splice, doc); err != nil {
