@@ -54,12 +54,13 @@ DIR/scoreboard.json, DIR/scoreboard.csv (every baseline, per seed and pooled) an
 DIR/cells.csv (each group's strongest baseline), and prints the table on stdout
 (--json: scoreboard.json; --markdown: the Markdown table between its markers).
 Sharded stores merge with 'hivegym runs merge' into DIR/runs.db; then --no-run
-writes the files and prints the table of the merged store without running anything. --splice FILE replaces the table between
-the markers in FILE (docs/training.md) with the Markdown table.
+writes the files and prints the table of the merged store without running anything.
+--splice FILE replaces the table between the markers in FILE (docs/training.md) with
+the Markdown table.
 
 Exit code 1 when a run failed (the table shows the others), 130 when interrupted
 (what finished is kept; continue with --resume).`,
-		Example: `  hivegym scoreboard -c experiments/scoreboards/default.yaml --workers 2
+		Example: `  hivegym scoreboard -c experiments/scoreboards/default.yaml
   hivegym scoreboard -c experiments/scoreboards/default.yaml --shard 0/4 --out runs/sb-0
   hivegym scoreboard -c experiments/scoreboards/default.yaml --no-run --splice docs/training.md`,
 		Args: cobra.NoArgs,
@@ -72,7 +73,7 @@ Exit code 1 when a run failed (the table shows the others), 130 when interrupted
 	f.StringVar(&opts.Out, "out", "", "output directory; the store is DIR/runs.db (default runs/scoreboard-<name>)")
 	f.BoolVar(&opts.Resume, "resume", false, "continue a scoreboard whose store exists: skip the finished runs")
 	f.BoolVar(&opts.RetryFailed, "retry-failed", false, "with --resume, run the failed runs again too")
-	f.BoolVar(&opts.NoRun, "no-run", false, "run nothing: print the table of the runs the store holds")
+	f.BoolVar(&opts.NoRun, "no-run", false, "run nothing: write the files and print the table of the runs the store holds")
 	f.BoolVar(&opts.JSON, "json", false, "print scoreboard.json on stdout")
 	f.BoolVar(&opts.Markdown, "markdown", false, "print the Markdown table (between its markers) on stdout")
 	f.StringVar(&opts.Splice, "splice", "", "replace the table between the scoreboard markers in this file")
