@@ -289,3 +289,47 @@ func TestScoreboardBadFile(t *testing.T) {
 		wantOneErrorLine(t, code, stdout, stderr, p+tc.line, tc.key)
 	}
 }
+
+// cancelOn is a writer that cancels a context once it has seen a string.
+type cancelOn struct {
+	buf    strings.Builder
+	what   string
+	cancel context.CancelFunc
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	c.buf.Write(p)
+	if strings.Contains(c.buf.String(), c.what) {
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+// TestScoreboardInterrupted: a scoreboard interrupted after its first run exits 130 with
+// the finished run kept; --resume runs the rest, and the result equals an uninterrupted
+// scoreboard's, byte for byte.
+func TestScoreboardInterrupted(t *testing.T) {
+	clearShardEnv(t)
+	file := tinyScoreboard(t)
+	tmp := t.TempDir()
+	out := filepath.Join(tmp, "sb")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errOut := &cancelOn{what: "[1/4] done", cancel: cancel}
+	var stdout strings.Builder
+	code := run(ctx, &IOStreams{In: strings.NewReader(""), Out: &stdout, ErrOut: errOut}, []string{"scoreboard", "-c", file, "--out", out})
+	if code != exitInterrupted {
+		t.Fatalf("exit %d, want %d: %s", code, exitInterrupted, errOut.buf.String())
+	}
+	if !strings.Contains(stdout.String(), "1 done") && !strings.Contains(stdout.String(), "2 done") {
+		t.Errorf("the partial table does not count the finished runs: %s", stdout.String())
+	}
+	code, resumed, stderr := runCLI(t, "scoreboard", "-c", file, "--out", out, "--resume", "--json")
+	if code != 0 {
+		t.Fatalf("resume: exit %d %s", code, stderr)
+	}
+	_, fresh, _ := runCLI(t, "scoreboard", "-c", file, "--out", filepath.Join(tmp, "fresh"), "--json")
+	if resumed != fresh {
+		t.Fatalf("interrupted and resumed differs from uninterrupted:\n%s\n----\n%s", resumed, fresh)
+	}
+}
