@@ -93,6 +93,7 @@ type Env struct {
 	dsr    []metrics.DifferentialSharpe
 	ddr    []metrics.DifferentialDownside
 	hidden [ObsDim]bool
+	mkt    marketStats // the market's recent clearing prices (observations)
 }
 
 // ErrDone is returned by Step after the episode's last batch.
@@ -211,6 +212,7 @@ func (e *Env) Reset(seed uint64) (*Batch, error) {
 	e.dsr, e.ddr = e.dsr[:0], e.ddr[:0]
 	e.grow()
 	e.done, e.intr = false, false
+	e.mkt.reset(e.m)
 	if err := e.m.BeginTick(&e.exo); err != nil {
 		return nil, err
 	}
@@ -333,6 +335,7 @@ func (e *Env) advance() error {
 			return err
 		}
 		e.accrue()
+		e.mkt.update(e.m)
 		last := e.m.Tick()+1 >= int64(e.s.Env.EpisodeTicks)
 		if !last && e.stop != nil && e.stop() {
 			last, e.intr = true, true

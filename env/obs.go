@@ -57,6 +57,13 @@ const (
 	FeatLastError  // the agent's last refusal code / number of codes (0: none)
 	FeatOnchain    // 1 for an IoT-class provider
 	FeatProgress   // tick / episode ticks
+	// What a negotiator reads from the thread's history and the market (appended, so the
+	// features above keep their indices).
+	FeatOppPrevRel    // the counterparty's price before its latest one / reference
+	FeatOppConcession // the counterparty's latest concession toward the agent / reference, in [-2, 2]
+	FeatIdleLeft      // ticks to the thread's idle timeout / idle_timeout, in [0, 1]
+	FeatMarketRel     // the market's recent clearing price for a job of this size / reference, in [0, 10]
+	FeatMarketDeals   // the market's recent deal rate (deals per request), in [0, 1]
 	ObsDim
 )
 
@@ -82,6 +89,8 @@ var FeatureNames = func() [ObsDim]string {
 		FeatFreeCPU: "free_cpu", FeatRunning: "running", FeatRepCompleted: "rep_completed",
 		FeatRepFailed: "rep_failed", FeatRepCancelled: "rep_cancelled", FeatRepSlashed: "rep_slashed",
 		FeatLastError: "last_error", FeatOnchain: "onchain", FeatProgress: "progress",
+		FeatOppPrevRel: "opp_prev_rel", FeatOppConcession: "opp_concession", FeatIdleLeft: "idle_left",
+		FeatMarketRel: "market_rel", FeatMarketDeals: "market_deal_rate",
 	}
 	for i := range n {
 		if s, ok := base[i]; ok {
@@ -192,12 +201,43 @@ func (e *Env) encode(d *market.Decision, v []float32) {
 				if len(h) > 0 {
 					set(FeatFirstRel, rel(h[0].Price))
 				}
+				// The counterparty's two latest prices: where it stood before, and how far
+				// its latest price moved toward the agent (up for a client paying a
+				// provider, down for a provider asking a client).
+				last, prev, n := int64(0), int64(0), 0
+				for i := len(h) - 1; i >= 0 && n < 2; i-- {
+					if h[i].FromProvider != mine {
+						if n == 0 {
+							last = h[i].Price
+						} else {
+							prev = h[i].Price
+						}
+						n++
+					}
+				}
+				if n == 2 {
+					set(FeatOppPrevRel, rel(prev))
+					step := m.UnitUSD(last-prev, terms.Asset) / ref
+					if !mine {
+						step = -step
+					}
+					set(FeatOppConcession, clamp(step, -2, 2))
+				}
+			}
+			if mp := e.marketPrice(&terms); mp > 0 {
+				set(FeatMarketRel, clamp(mp/ref, 0, 10))
 			}
 		}
 		if cost, ok := m.JobCostUnits(&terms); ok && cost > 0 && haveThread {
 			set(FeatCollateralRel, clamp(float64(terms.Collateral)/float64(cost), 0, 10))
 		}
 		set(FeatWaited, log1p(float64(d.Waited)))
+		if idle := sc.IdleTimeout; idle > 0 && haveThread && th.State < scheme.StateRunning {
+			set(FeatIdleLeft, clamp(float64(th.LastActivity+idle-now)/float64(idle), 0, 1))
+		}
+	}
+	if !math.IsNaN(e.mkt.dealRate) {
+		set(FeatMarketDeals, clamp(e.mkt.dealRate, 0, 1))
 	}
 	// The agent's wallet.
 	w := m.WealthUSD(a)
@@ -265,4 +305,62 @@ func (e *Env) reference(d *market.Decision, t *scheme.Terms) float64 {
 		return e.m.ProviderCostUSD(d.Agent, t)
 	}
 	return e.m.ClientValueUSD(d.Job)
+}
+
+// marketStats follows the market's recent clearing prices: exponentially weighted
+// means, over the ticks with deals, of each tick's volume-weighted price per GPU-hour
+// (GPU deals) and per core-hour (CPU-only deals), and of the deal rate (deals per job
+// requested) over the ticks with requests. NaN until the first such tick.
+type marketStats struct {
+	prev              market.Stats
+	gpuHour, coreHour float64
+	dealRate          float64
+}
+
+// marketAlpha is the weight of the latest tick in the market's means: about an hour of
+// 5-minute ticks of memory.
+const marketAlpha = 1.0 / 12
+
+func ewma(mean, x float64) float64 {
+	if math.IsNaN(mean) {
+		return x
+	}
+	return mean + marketAlpha*(x-mean)
+}
+
+func (s *marketStats) reset(m *market.Market) {
+	s.prev = m.Stats()
+	s.gpuHour, s.coreHour, s.dealRate = math.NaN(), math.NaN(), math.NaN()
+}
+
+// update folds in the tick that just ended.
+func (s *marketStats) update(m *market.Market) {
+	st := m.Stats()
+	p := &s.prev
+	if h := st.GPUHoursDealt - p.GPUHoursDealt; h > 0 {
+		s.gpuHour = ewma(s.gpuHour, (st.GPUDealUSD-p.GPUDealUSD)/h)
+	}
+	if h := st.CPUHoursDealt - p.CPUHoursDealt; h > 0 {
+		s.coreHour = ewma(s.coreHour, (st.CPUDealUSD-p.CPUDealUSD)/h)
+	}
+	if r := st.JobsRequested - p.JobsRequested; r > 0 {
+		s.dealRate = ewma(s.dealRate, float64(st.Deals-p.Deals)/float64(r))
+	}
+	s.prev = st
+}
+
+// marketPrice is the market's recent clearing price per hour, USD, of a job of terms'
+// size (its GPUs at the GPU-hour price, or its cores at the core-hour price); 0 when
+// the market has cleared no such deal yet.
+func (e *Env) marketPrice(t *scheme.Terms) float64 {
+	var x float64
+	if t.GPUCount > 0 {
+		x = e.mkt.gpuHour * float64(t.GPUCount)
+	} else {
+		x = e.mkt.coreHour * float64(t.CPUCores)
+	}
+	if math.IsNaN(x) {
+		return 0
+	}
+	return x
 }
