@@ -87,7 +87,7 @@ func LoadPPOCheckpoint(path, name string, cfg Config) (*ppo.Learner, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc := ck.Config.Training.PPO
+	pc := ck.Config.Training.ppoConfig()
 	pc.Backend = cfg.Training.PPO.Backend
 	l, err := ppo.New(name, pc, obsDim, nAct, 0)
 	if err != nil {

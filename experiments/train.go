@@ -132,8 +132,19 @@ func (t *TrainingConfig) Validate() error {
 	if t.Device == "cuda" && t.PPO.Backend != "torch" {
 		add("device", "cuda needs the torch backend (ppo.backend: torch); the go backend runs on the CPU")
 	}
-	errs = append(errs, fieldpath.Under("ppo", t.PPO.Validate()), fieldpath.Under("dsr", t.DSR.Validate()))
+	errs = append(errs, fieldpath.Under("ppo", t.ppoConfig().Validate()), fieldpath.Under("dsr", t.DSR.Validate()))
 	return errors.Join(errs...)
+}
+
+// ppoConfig is the PPO config the learners get: with a schedule (anneal_lr,
+// anneal_ent) and total_updates 0, the schedule runs over training.iterations (one
+// update per iteration).
+func (t *TrainingConfig) ppoConfig() ppo.Config {
+	p := t.PPO
+	if (p.AnnealLR || p.AnnealEnt) && p.TotalUpdates == 0 {
+		p.TotalUpdates = t.Iterations
+	}
+	return p
 }
 
 // episodeTicks returns the training episode length of cfg.
@@ -365,10 +376,7 @@ func Train(ctx context.Context, cfg Config, opts TrainOptions) (res *TrainResult
 	n := len(t.pop)
 	t.ppoPol, t.bufs, t.dsrPol = make([]*agents.PPOPolicy, n), make([]*ppo.Buffer, n), make([]*agents.DSRPolicy, n)
 	t.pending, t.ret, t.agentsN, t.dec = make([][]endRow, n), make([]float64, n), make([]int, n), make([]int64, n)
-	pcfg := tc.PPO
-	if pcfg.AnnealLR {
-		pcfg.TotalUpdates = tc.Iterations
-	}
+	pcfg := tc.ppoConfig()
 	for g := range t.pop {
 		gc := &t.pop[g]
 		switch gc.Kind {
@@ -899,7 +907,7 @@ func LoadTrained(dir string, cfg Config) (*Trained, error) {
 		}
 		if gc.Kind == agents.KindPPO {
 			// A learner of the config (its backend) restored from the file.
-			l, err := ppo.New(gc.Name, cfg.Training.PPO, env.ObsDim, e.NumActions(), 0)
+			l, err := ppo.New(gc.Name, cfg.Training.ppoConfig(), env.ObsDim, e.NumActions(), 0)
 			if err != nil {
 				return nil, err
 			}

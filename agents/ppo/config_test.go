@@ -207,3 +207,37 @@ func TestConfigHash(t *testing.T) {
 		t.Error("different configs hash equal, or a NaN config hashes unstably")
 	}
 }
+
+// The schedules: with TotalUpdates 4, the entropy weight 0.02 decays by a quarter per
+// update (0.02, 0.015, 0.01, 0.005, then 0) and the learning rate keeps its value unless
+// AnnealLR; with both, both decay.
+func TestSchedule(t *testing.T) {
+	env := newBandit(3)
+	for _, annealLR := range []bool{false, true} {
+		cfg := toyConfig()
+		cfg.EntCoef, cfg.AnnealEnt, cfg.AnnealLR, cfg.TotalUpdates = 0.02, true, annealLR, 4
+		cfg.LearningRate = 0.001
+		l, err := New("sched", cfg, env.nCtx, env.nAct, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := l.NewBuffer()
+		wantEnt := []float64{0.02, 0.015, 0.01, 0.005, 0, 0}
+		for u, we := range wantEnt {
+			lr, ent := l.Schedule()
+			wl := 0.001
+			if annealLR {
+				wl = 0.001 * we / 0.02
+			}
+			if math.Abs(ent-we) > 1e-15 || math.Abs(lr-wl) > 1e-15 {
+				t.Fatalf("anneal_lr %v, update %d: lr %g, ent_coef %g; want %g, %g", annealLR, u, lr, ent, wl, we)
+			}
+			runBandit(t, l, env, buf, nil2rand(), 8, 2, 1)
+		}
+	}
+	c := DefaultConfig()
+	c.AnnealEnt = true
+	if err := c.Validate(); err == nil {
+		t.Error("anneal_ent without total_updates accepted")
+	}
+}

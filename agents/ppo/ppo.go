@@ -38,8 +38,9 @@ type Config struct {
 	// update to LearningRate/TotalUpdates before the last, as CleanRL does
 	// (frac = 1 - (update-1)/num_iterations). It needs TotalUpdates.
 	AnnealLR bool `yaml:"anneal_lr" json:"anneal_lr"`
-	// TotalUpdates is the number of Update calls the run will make, for the anneal; it
-	// may be 0 when AnnealLR is false. Updates beyond it use a learning rate of 0.
+	// TotalUpdates is the number of Update calls the run will make, for the anneals; it
+	// may be 0 when AnnealLR and AnnealEnt are false. Updates beyond it use a learning
+	// rate (and an entropy weight) of 0.
 	TotalUpdates int `yaml:"total_updates" json:"total_updates"`
 	// Gamma is the discount per tick (CleanRL: 0.99). A decision whose successor comes dt
 	// ticks later is discounted by Gamma^dt.
@@ -61,6 +62,10 @@ type Config struct {
 	ClipVLoss bool `yaml:"clip_vloss" json:"clip_vloss"`
 	// EntCoef weighs the entropy bonus (CleanRL: 0.01).
 	EntCoef float64 `yaml:"ent_coef" json:"ent_coef"`
+	// AnnealEnt decays the entropy weight linearly from EntCoef to 0 over TotalUpdates,
+	// with the learning rate's schedule (frac = 1 - (update-1)/TotalUpdates): explore
+	// early, commit late (not in CleanRL). It needs TotalUpdates.
+	AnnealEnt bool `yaml:"anneal_ent" json:"anneal_ent"`
 	// VFCoef weighs the value loss (CleanRL: 0.5).
 	VFCoef float64 `yaml:"vf_coef" json:"vf_coef"`
 	// MaxGradNorm clips the global gradient norm of actor and critic together (CleanRL:
@@ -116,8 +121,8 @@ func (c Config) Validate() error {
 	if c.TotalUpdates < 0 {
 		bad("total_updates", "must be >= 0, got %d", c.TotalUpdates)
 	}
-	if c.AnnealLR && c.TotalUpdates < 1 {
-		bad("total_updates", "must be >= 1 when anneal_lr is true, got %d", c.TotalUpdates)
+	if (c.AnnealLR || c.AnnealEnt) && c.TotalUpdates < 1 {
+		bad("total_updates", "must be >= 1 when anneal_lr or anneal_ent is true, got %d", c.TotalUpdates)
 	}
 	if !(c.Gamma >= 0 && c.Gamma <= 1) {
 		bad("gamma", "must be in [0, 1], got %g", c.Gamma)
@@ -204,8 +209,9 @@ type Learner struct {
 	actor    nn.Module
 	critic   nn.Module
 	opt      nn.Optimizer
-	updates  int64 // Update calls completed
-	samples  int64 // decisions trained on
+	updates  int64   // Update calls completed
+	samples  int64   // decisions trained on
+	entCoef  float64 // the entropy weight of the current update
 
 	// The critic's half of Act and of each minibatch, run beside the actor's (see
 	// concurrent); side is started at the first use.
@@ -560,6 +566,25 @@ func (s *Stats) Get(name string) float64 {
 	return math.NaN()
 }
 
+// Schedule returns the learning rate and the entropy weight the next Update uses:
+// CleanRL's linear anneal, frac = 1 - (update-1)/num_iterations, of the learning rate
+// with AnnealLR and of the entropy weight with AnnealEnt (otherwise the configured
+// values).
+func (l *Learner) Schedule() (lr, entCoef float64) {
+	lr, entCoef = l.cfg.LearningRate, l.cfg.EntCoef
+	frac := 1.0
+	if l.cfg.AnnealLR || l.cfg.AnnealEnt {
+		frac = max(0, 1-float64(l.updates)/float64(l.cfg.TotalUpdates))
+	}
+	if l.cfg.AnnealLR {
+		lr *= frac
+	}
+	if l.cfg.AnnealEnt {
+		entCoef *= frac
+	}
+	return lr, entCoef
+}
+
 // Update runs one PPO update on the finished decisions of b (those whose successor or
 // episode end is known), then drops them from b, keeping the open ones for the next
 // rollout. It computes the advantages (advantages), then for UpdateEpochs epochs shuffles
@@ -589,11 +614,8 @@ func (l *Learner) Update(b *Buffer) (Stats, error) {
 	}
 	l.advantages(b)
 
-	// Learning rate: CleanRL's linear anneal, frac = 1 - (update-1)/num_iterations.
-	lr := l.cfg.LearningRate
-	if l.cfg.AnnealLR {
-		lr *= max(0, 1-float64(l.updates)/float64(l.cfg.TotalUpdates))
-	}
+	var lr float64
+	lr, l.entCoef = l.Schedule()
 	if err := l.opt.SetLR(lr); err != nil {
 		return st, fmt.Errorf("ppo: %w", err)
 	}
@@ -798,7 +820,7 @@ func (l *Learner) actorPass(b *Buffer, rows []int) (sums [5]float64, err error) 
 		}
 		ent += l.dist.Entropy()
 		// The entropy enters the loss with -EntCoef.
-		if err := l.dist.AddGradEntropy(l.dLogits[r*k:(r+1)*k], -l.cfg.EntCoef*inv); err != nil {
+		if err := l.dist.AddGradEntropy(l.dLogits[r*k:(r+1)*k], -l.entCoef*inv); err != nil {
 			return sums, fmt.Errorf("ppo: decision %d: %w", i, err)
 		}
 	}
