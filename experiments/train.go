@@ -63,6 +63,13 @@ type TrainingConfig struct {
 	// RewardScale multiplies the rewards before the learners see them (curves report
 	// them unscaled).
 	RewardScale float64 `yaml:"reward_scale"`
+	// TeamReward mixes each learning agent's pnl reward with its group's: every tick an
+	// agent of a learning group is credited (1 - TeamReward) x its own pnl (or
+	// pnl_return) plus TeamReward x the mean of its group's agents' (those in the market
+	// at the episode's start). 0 is independent learning; 1 is one reward per group, the
+	// quantity evaluation scores a group on (its agents' mean). Needs reward pnl or
+	// pnl_return.
+	TeamReward float64 `yaml:"team_reward"`
 	// Greedy makes evaluation take each trained policy's most probable action instead
 	// of sampling it.
 	Greedy bool `yaml:"greedy_eval"`
@@ -120,6 +127,11 @@ func (t *TrainingConfig) Validate() error {
 	}
 	if t.Reward != RewardEnv && t.Reward != RewardPnL && t.Reward != RewardPnLReturn {
 		add("reward", "must be %s, %s or %s, got %q", RewardEnv, RewardPnL, RewardPnLReturn, t.Reward)
+	}
+	if !(t.TeamReward >= 0 && t.TeamReward <= 1) {
+		add("team_reward", "must be in [0, 1], got %g", t.TeamReward)
+	} else if t.TeamReward > 0 && t.Reward == RewardEnv {
+		add("team_reward", "needs reward %s or %s (got %s)", RewardPnL, RewardPnLReturn, t.Reward)
 	}
 	if !(t.RewardScale > 0) || math.IsInf(t.RewardScale, 0) {
 		add("reward_scale", "must be a positive number, got %g", t.RewardScale)
@@ -272,6 +284,15 @@ type pnlAcc struct {
 	final   bool
 	// relative divides each tick's pnl by the wealth of the tick before (pnl_return).
 	relative bool
+	// team is the weight of the group's mean in a learning agent's reward; group holds
+	// each agent's learning group (-1: none, or an agent that joined mid-episode), set
+	// by reset; sum and n are the groups' per-tick sums and sizes, tickPnL the tick's
+	// own rewards.
+	team    float64
+	group   []int
+	sum     []float64
+	n       []int
+	tickPnL []float64
 }
 
 func (p *pnlAcc) holdings(m *market.Market, a market.AgentID) market.Balances {
@@ -295,6 +316,21 @@ func (p *pnlAcc) reset() {
 		p.px[x] = m.UnitUSD(1, scheme.Asset(x))
 	}
 	p.final = false
+}
+
+// setGroups records each agent's learning group (groupOf(a), -1 for none) for the team
+// reward; call it after reset, on the caller's goroutine.
+func (p *pnlAcc) setGroups(ngroups int, groupOf func(a market.AgentID) int) {
+	if p.team == 0 {
+		return
+	}
+	n := len(p.acc)
+	p.group, p.tickPnL = p.group[:0], resizeF64(p.tickPnL, n)
+	for a := 0; a < n; a++ {
+		p.group = append(p.group, groupOf(market.AgentID(a)))
+	}
+	p.sum, p.n = resizeF64(p.sum, ngroups), append(p.n[:0], make([]int, ngroups)...)
+	clear(p.sum)
 }
 
 func (p *pnlAcc) tick() {
@@ -339,11 +375,33 @@ func (p *pnlAcc) tick() {
 				pnl = 0
 			}
 		}
-		p.acc[a] += pnl
+		if p.team > 0 && a < len(p.group) && p.group[a] >= 0 {
+			p.tickPnL[a] = pnl
+			p.sum[p.group[a]] += pnl
+			p.n[p.group[a]]++
+		} else {
+			p.acc[a] += pnl
+		}
 		p.prevW[a] = w
 		p.prevBal[a] = p.holdings(m, id)
 	}
 	p.px = u
+	if p.team > 0 {
+		p.mix(func(a int) bool { return m.Alive(market.AgentID(a)) })
+	}
+}
+
+// mix credits the tick's team rewards: (1 - team) x own + team x the group's mean, for
+// the agents of learning groups still in the market.
+func (p *pnlAcc) mix(alive func(a int) bool) {
+	for a, g := range p.group {
+		if g < 0 || !alive(a) || p.n[g] == 0 {
+			continue
+		}
+		p.acc[a] += (1-p.team)*p.tickPnL[a] + p.team*p.sum[g]/float64(p.n[g])
+	}
+	clear(p.sum)
+	clear(p.n)
 }
 
 type endRow struct {
@@ -368,7 +426,7 @@ func Train(ctx context.Context, cfg Config, opts TrainOptions) (res *TrainResult
 	t.obsSp, t.actSp = spaces(t.r.vec.Envs[0])
 	if tc.Reward == RewardPnL || tc.Reward == RewardPnLReturn {
 		for _, e := range t.r.vec.Envs {
-			p := &pnlAcc{e: e, relative: tc.Reward == RewardPnLReturn}
+			p := &pnlAcc{e: e, relative: tc.Reward == RewardPnLReturn, team: tc.TeamReward}
 			t.pnl = append(t.pnl, p)
 			e.SetStop(func() bool { p.tick(); return false })
 		}
@@ -504,6 +562,13 @@ func (t *trainer) rollout(ctx context.Context, seeds []uint64, streams []*rand.R
 		begin: func(k int, e *env.Env) {
 			if t.pnl != nil {
 				t.pnl[k].reset()
+				m := e.Market()
+				t.pnl[k].setGroups(len(t.pop), func(a market.AgentID) int {
+					if g := t.r.group(k, m, a); g >= 0 && t.pop[g].Learning() {
+						return g
+					}
+					return -1
+				})
 			}
 		},
 		entry: func(k int, e *env.Env, b *env.Batch, i, g int) error {

@@ -412,3 +412,36 @@ func agentsGroupForTest() agents.GroupConfig {
 	return agents.GroupConfig{Name: "cp", Role: agents.RoleProvider, Kind: agents.KindScripted, Strategy: "cost-plus",
 		Params: map[string]float64{"margin": 0.3}, Opening: 3, Share: 0.5}
 }
+
+// The team reward by hand: weight 0.25, agents 0 and 1 in group 0 with tick rewards 1
+// and 3 (mean 2), agent 2 in group 1 alone (reward 5, its own mean), agent 3 in no
+// learning group, agent 4 of group 0 gone (not alive: nothing credited).
+func TestTeamRewardMix(t *testing.T) {
+	p := &pnlAcc{team: 0.25, group: []int{0, 0, 1, -1, 0}, acc: make([]float64, 5),
+		tickPnL: []float64{1, 3, 5, 7, 9}, sum: []float64{4, 5}, n: []int{2, 1}}
+	p.mix(func(a int) bool { return a != 4 })
+	want := []float64{0.75*1 + 0.25*2, 0.75*3 + 0.25*2, 5, 0, 0}
+	for a := range want {
+		if math.Abs(p.acc[a]-want[a]) > 1e-15 {
+			t.Errorf("agent %d credited %g, want %g", a, p.acc[a], want[a])
+		}
+	}
+	if p.sum[0] != 0 || p.n[0] != 0 {
+		t.Error("the group sums were not cleared for the next tick")
+	}
+}
+
+func TestTeamRewardValidate(t *testing.T) {
+	for _, c := range []struct {
+		reward string
+		team   float64
+		ok     bool
+	}{{RewardPnLReturn, 1, true}, {RewardPnL, 0.5, true}, {RewardEnv, 0, true}, {RewardEnv, 0.5, false}, {RewardPnL, 1.5, false}, {RewardPnL, -0.1, false}} {
+		tc := DefaultTrainingConfig()
+		tc.Reward, tc.TeamReward = c.reward, c.team
+		err := tc.Validate()
+		if (err == nil) != c.ok || (err != nil && !strings.Contains(err.Error(), "team_reward")) {
+			t.Errorf("reward %s, team_reward %g: %v", c.reward, c.team, err)
+		}
+	}
+}
