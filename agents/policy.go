@@ -108,6 +108,7 @@ func (p *PPOPolicy) Act(o *Obs, r *rand.Rand, out []env.Action) error {
 		return ErrNotEncoded
 	}
 	p.Actions = resize(p.Actions, o.N)
+	noFatalWait(o)
 	var err error
 	if p.Greedy {
 		err = p.Learner.Greedy(o.Vec, o.Masks, o.N, p.Actions)
@@ -122,6 +123,42 @@ func (p *PPOPolicy) Act(o *Obs, r *rand.Rand, out []env.Action) error {
 		out[i] = env.Action{Index: int32(a)}
 	}
 	return nil
+}
+
+// noFatalWait rules out waiting on a negotiation message when the wait would end the
+// thread: the next tick's deadline check (which runs before the postponed decision comes
+// back) would find the offer deadline or the idle timeout reached. Waiting then means
+// rejecting, with the same outcome and the same reward, so a policy that keeps both
+// learns nothing that tells them apart, and a greedy one that prefers waiting in a state
+// waits until the thread times out (what trained PPO clients did: about 2,000 timeouts
+// an episode). The agent must then answer: accept, counter or reject (explicitly).
+// The rows' masks are changed in place, so the rollout buffer stores what the policy
+// chose from.
+func noFatalWait(o *Obs) {
+	k := o.NumActions
+	for j := 0; j < o.N; j++ {
+		d := &o.Decisions[j]
+		mask := o.Masks[j*k : (j+1)*k]
+		if d.Kind != market.DecideRespond || !mask[env.ActWait] {
+			continue
+		}
+		m := o.Envs[j].Market()
+		th, ok := m.Thread(d.Thread)
+		if !ok || th.State >= scheme.StateRunning {
+			continue
+		}
+		next, idle := m.Tick()+1, m.SchemeConfig().IdleTimeout
+		if next < th.Terms.OfferDeadline && (idle <= 0 || next-th.LastActivity < idle) {
+			continue
+		}
+		other := false
+		for a, ok := range mask {
+			other = other || (ok && a != env.ActWait)
+		}
+		if other {
+			mask[env.ActWait] = false
+		}
+	}
 }
 
 // RandomPolicy is the cost-aware random-legal baseline over the discrete action space

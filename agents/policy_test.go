@@ -8,6 +8,7 @@ import (
 	"github.com/hivegym/hivegym/agents/ppo"
 	"github.com/hivegym/hivegym/env"
 	"github.com/hivegym/hivegym/market"
+	"github.com/hivegym/hivegym/scheme"
 )
 
 // TestRandomPolicyIsRandomLegal checks that the batch policy gives what env.RandomLegal
@@ -155,5 +156,58 @@ func TestDSRPolicyTreasury(t *testing.T) {
 	bad.Extra = 2
 	if _, err := NewDSRPolicy(&g, bad, 3); err == nil {
 		t.Error("a trader with extra features: no error")
+	}
+}
+
+// TestNoFatalWait: agents that wait on every negotiation message let threads time out
+// (the market counts them); with noFatalWait's masks, waiting whenever it is still
+// allowed and rejecting otherwise, no thread times out: the guard rules waiting out
+// exactly on the tick before the deadline check would end the thread.
+func TestNoFatalWait(t *testing.T) {
+	for _, guard := range []bool{false, true} {
+		s := env.DefaultSettings()
+		s.Env.EpisodeTicks = 200
+		e, err := env.New(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := e.Reset(4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o Obs
+		k := e.NumActions()
+		for !b.Done {
+			o.Reset(env.ObsDim, k)
+			for i := range b.Agents {
+				o.Add(e, 0, b, i)
+			}
+			if guard {
+				noFatalWait(&o)
+			}
+			out := make([]env.Action, o.N)
+			for j := range out {
+				d := &o.Decisions[j]
+				mask := o.Masks[j*k : (j+1)*k]
+				switch {
+				case d.Kind == market.DecideOpen && mask[env.ActPrice0+3]:
+					out[j].Index = env.ActPrice0 + 3 // request at value
+				case d.Kind == market.DecideRespond && d.Role == scheme.RoleClient && !mask[env.ActWait]:
+					out[j].Index = env.ActReject
+				case d.Kind == market.DecideRespond && d.Role == scheme.RoleProvider && mask[env.ActPrice0+6]:
+					out[j].Index = env.ActPrice0 + 6 // counter high: the client must answer
+				}
+			}
+			if b, err = e.Step(out); err != nil {
+				t.Fatal(err)
+			}
+		}
+		to := e.Market().Stats().Timeouts
+		if guard && to != 0 {
+			t.Errorf("with the guard: %d timeouts, want 0", to)
+		}
+		if !guard && to == 0 {
+			t.Error("without the guard no thread timed out: the test checks nothing")
+		}
 	}
 }
