@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,13 +55,57 @@ func DefaultConfig() Config {
 	return c
 }
 
-// LoadFile reads the YAML config at path over the defaults and validates it.
+// MaxConfigBytes caps the size of a config file. The largest useful config (dozens of
+// policy groups, every key written out) is a few tens of KiB; without a cap a 100 MB
+// file took seconds and hundreds of MB to be refused.
+const MaxConfigBytes = 1 << 20
+
+// LoadFile reads the YAML config at path over the defaults and validates it. A file
+// without a single key (empty, or only comments) is an error: the caller meant some
+// config, and running the defaults in its place would hide the mistake.
 func LoadFile(path string) (Config, error) {
-	b, err := os.ReadFile(path)
+	b, err := ReadConfigFile(path)
 	if err != nil {
-		return Config{}, &Error{File: path, Msg: readErrMsg(err)}
+		return Config{}, err
+	}
+	if emptyYAML(b) {
+		return Config{}, &Error{File: path, Msg: "the config is empty (no keys); to run the defaults, leave out the config file (hivegym config default prints them)"}
 	}
 	return Load(path, b)
+}
+
+// ReadConfigFile reads a config-like YAML file (config, sweep, scoreboard, tournament),
+// refusing one larger than MaxConfigBytes before reading it whole.
+func ReadConfigFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: readErrMsg(err)}
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxConfigBytes+1))
+	if err != nil {
+		return nil, &Error{File: path, Msg: readErrMsg(err)}
+	}
+	if len(b) > MaxConfigBytes {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("the file is larger than %d KiB, the most a config may be", MaxConfigBytes>>10)}
+	}
+	return b, nil
+}
+
+// emptyYAML reports whether src holds no document, or only a null one.
+func emptyYAML(src []byte) bool {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return false // the decoder reports it
+	}
+	if doc.Kind == 0 {
+		return true
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	return root.Kind == yaml.ScalarNode && root.Tag == "!!null"
 }
 
 // Load decodes src (named name in errors) over the defaults, strictly: an unknown key,
@@ -71,6 +117,9 @@ func Load(name string, src []byte) (Config, error) {
 
 func decode(name string, src []byte, base Config) (Config, error) {
 	cfg := base
+	if len(src) > MaxConfigBytes {
+		return Config{}, &Error{File: name, Msg: fmt.Sprintf("the config is larger than %d KiB, the most a config may be", MaxConfigBytes>>10)}
+	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
@@ -149,6 +198,12 @@ func checkKeys(file string, n *yaml.Node, t reflect.Type, path string) error {
 		}
 		return nil
 	}
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if msg := shapeMismatch(n, t); msg != "" {
+		return &Error{File: file, Line: n.Line, Path: path, Msg: msg}
+	}
 	switch {
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
 		fields := yamlkeys.Fields(t)
@@ -183,6 +238,86 @@ func checkKeys(file string, n *yaml.Node, t reflect.Type, path string) error {
 	return nil
 }
 
+// shapeMismatch says, in the config's words, why node n cannot hold a value of type t
+// ("" when it can, or when the full decode is left to judge). The decoder's own
+// message names Go types ("cannot unmarshal !!str into agents.GroupConfig") and no key,
+// and repeats itself once per alias of a bad anchor.
+func shapeMismatch(n *yaml.Node, t reflect.Type) string {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return "" // an empty value leaves the default
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return "want a mapping of keys to values, got " + nodeWords(n)
+		}
+	case reflect.Slice, reflect.Array:
+		if n.Kind != yaml.SequenceNode {
+			return "want a list, got " + nodeWords(n)
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return "want a mapping, got " + nodeWords(n)
+		}
+	case reflect.Bool, reflect.String, reflect.Float32, reflect.Float64,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if n.Kind != yaml.ScalarNode {
+			return "want " + scalarWords(t) + ", got " + nodeWords(n)
+		}
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			return "want " + scalarWords(t) + ", got " + nodeWords(n)
+		}
+		// The decoder truncates 1.5 into an integer field silently.
+		if isInteger(t) && n.ShortTag() == "!!float" {
+			if f, err := strconv.ParseFloat(n.Value, 64); err != nil || f != math.Trunc(f) {
+				return "want " + scalarWords(t) + ", got " + nodeWords(n)
+			}
+		}
+	}
+	return ""
+}
+
+func isInteger(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
+}
+
+// scalarWords names what a scalar of type t must be.
+func scalarWords(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return fmt.Sprintf("a whole number from 0 to %d", uint64(1)<<(t.Bits()-1)*2-1)
+	default:
+		return fmt.Sprintf("a whole number from %d to %d", -(int64(1) << (t.Bits() - 1)), int64(uint64(1)<<(t.Bits()-1)-1))
+	}
+}
+
+// nodeWords describes what the file holds at n.
+func nodeWords(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	v := n.Value
+	if len(v) > 40 {
+		v = v[:40] + "..."
+	}
+	return strconv.Quote(v)
+}
+
 func join(path, key string) string {
 	if path == "" {
 		return key
@@ -211,6 +346,9 @@ func yamlError(file string, err error) error {
 			e.Msg = sm[2]
 		}
 		e.Msg = goTypeName.ReplaceAllString(e.Msg, "")
+		if slices.ContainsFunc(errs, func(x error) bool { return x.Error() == e.Error() }) {
+			continue // an alias repeats its anchor's error
+		}
 		errs = append(errs, e)
 	}
 	return errors.Join(errs...)

@@ -34,7 +34,12 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"unknown top-level key", "seed: 3\nsede: 4\n", 2, "sede", `unknown key "sede" at the top level`},
 		{"unknown nested key", "seed: 3\nmetrics:\n  eta: 0.1\n  etaa: 0.2\n", 4, "metrics.etaa", `unknown key "etaa" in metrics (valid keys: eta, mar, risk_free)`},
-		{"wrong type", "metrics:\n  eta: fast\n", 2, "", "cannot unmarshal"},
+		{"wrong type", "metrics:\n  eta: fast\n", 2, "metrics.eta", `want a number, got "fast"`},
+		{"negative seed", "seed: -1\n", 1, "seed", `want a whole number from 0 to 18446744073709551615, got "-1"`},
+		{"fractional integer", "env:\n  episode_ticks: 1.5\n", 2, "env.episode_ticks", `want a whole number`},
+		{"list for a section", "seed: 1\nmetrics: [1]\n", 2, "metrics", "want a mapping of keys to values, got a list"},
+		{"scalar for a list", "population: 3\n", 1, "population", `want a list, got "3"`},
+		{"alias of a bad anchor", "population:\n  - &g {name: p, role: provider, kind: ppo, share: bad}\n  - *g\n  - *g\n", 2, "population[0].share", `want a number, got "bad"`},
 		{"validation", "seed: 2\nmetrics:\n  eta: 1.5\n", 3, "metrics.eta", "must be in (0, 1), got 1.5"},
 		{"duplicate key", "seed: 1\nseed: 2\n", 2, "", "already defined"},
 		{"syntax", "metrics: [1, 2\n", 0, "", "did not find expected"},
@@ -73,6 +78,8 @@ func TestLoadOverridesOnlyGivenKeys(t *testing.T) {
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
+	// Load (a source in memory) takes an empty one as the defaults; LoadFile refuses an
+	// empty file (TestLoadFileEmptyAndHuge).
 	for _, empty := range []string{"", "# only a comment\n", "~\n"} {
 		c, err := Load("f.yaml", []byte(empty))
 		if err != nil || !reflect.DeepEqual(c, DefaultConfig()) {
@@ -150,5 +157,55 @@ func TestWorldValidationHasLine(t *testing.T) {
 	var ce *Error
 	if !errors.As(err, &ce) || ce.Line != 4 || ce.Path != "world.eth.sigma" {
 		t.Fatalf("got %v, want f.yaml:4: world.eth.sigma: ...", err)
+	}
+}
+
+// TestLoadErrorSaidOnce: a type error under an anchor used to come out once per alias,
+// naming a Go type (agents.GroupConfig).
+func TestLoadErrorSaidOnce(t *testing.T) {
+	src := "x: &a notamap\npopulation: [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+	_, err := Load("f.yaml", []byte("population: [&a notamap, *a, *a, *a, *a, *a]\n"))
+	if err == nil || strings.Count(err.Error(), "\n") != 0 || strings.Contains(err.Error(), "agents.") {
+		t.Errorf("Load = %v; want one line in the config's words", err)
+	}
+	if !strings.Contains(err.Error(), "f.yaml:1: population[0]: want a mapping of keys to values, got \"notamap\"") {
+		t.Errorf("Load = %v", err)
+	}
+	if _, err := Load("f.yaml", []byte(src)); err == nil || strings.Count(err.Error(), "\n") != 0 {
+		t.Errorf("Load = %v; want one line", err)
+	}
+}
+
+func TestLoadFileEmptyAndHuge(t *testing.T) {
+	dir := t.TempDir()
+	for _, src := range []string{"", "# only a comment\n\n", "~\n"} {
+		p := filepath.Join(dir, "empty.yaml")
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadFile(p)
+		var ce *Error
+		if !errors.As(err, &ce) || ce.File != p || !strings.Contains(ce.Msg, "empty") {
+			t.Errorf("LoadFile(%q) = %v; want an *Error saying the file is empty", src, err)
+		}
+	}
+	// A 10 MB key and a file over the cap: refused before decoding, naming the cap.
+	p := filepath.Join(dir, "huge.yaml")
+	big := strings.Repeat("k", 10<<20) + ": 1\n"
+	if err := os.WriteFile(p, []byte(big), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadFile(p)
+	var ce *Error
+	if !errors.As(err, &ce) || ce.File != p || !strings.Contains(ce.Msg, "1024 KiB") {
+		t.Errorf("LoadFile(10 MB key) = %v; want an *Error naming the 1024 KiB cap", err)
+	}
+	// Exactly at the cap is read (and then judged by its content).
+	at := "seed: 1\n#" + strings.Repeat("x", MaxConfigBytes-len("seed: 1\n#")-1) + "\n"
+	if err := os.WriteFile(p, []byte(at), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadFile(p); err != nil {
+		t.Errorf("LoadFile(%d bytes) = %v; want it read", len(at), err)
 	}
 }

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -24,11 +25,13 @@ func ReadReturnsFile(path string) ([]float64, error) {
 // them: an optional header on the first line, one number per line, and an empty cell or
 // NaN (any case) for a missing value, which is kept as NaN so that metrics that count
 // rows (the annual return) see it. Anything else, including a second column or an
-// infinite value, is an *Error naming the file and line.
+// infinite or out-of-range value, is an *Error naming the file and line, and so is a
+// file without a single number (empty, a header alone, or only missing values).
 func ReadReturns(name string, r io.Reader) ([]float64, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
 	var out []float64
+	numbers := 0 // rows that hold a number, not a missing value
 	for line := 1; sc.Scan(); line++ {
 		cell := strings.TrimSpace(strings.TrimSuffix(sc.Text(), "\r"))
 		if line == 1 {
@@ -42,6 +45,9 @@ func ReadReturns(name string, r io.Reader) ([]float64, error) {
 			continue
 		}
 		x, err := strconv.ParseFloat(cell, 64)
+		if errors.Is(err, strconv.ErrRange) {
+			return nil, &Error{File: name, Line: line, Msg: fmt.Sprintf("return %s is out of range (beyond ±%.3g)", cell, math.MaxFloat64)}
+		}
 		if err != nil {
 			if line == 1 && !looksNumeric(cell) {
 				continue // header
@@ -55,9 +61,17 @@ func ReadReturns(name string, r io.Reader) ([]float64, error) {
 			return nil, &Error{File: name, Line: line, Msg: fmt.Sprintf("a simple return must be greater than -1 (a loss of more than everything), got %s", cell)}
 		}
 		out = append(out, x)
+		numbers++
 	}
 	if err := sc.Err(); err != nil {
 		return nil, &Error{File: name, Msg: err.Error()}
+	}
+	if numbers == 0 {
+		what := "no rows"
+		if len(out) > 0 {
+			what = "only missing values"
+		}
+		return nil, &Error{File: name, Msg: "no returns to score: the file has " + what + " (a header alone is not a series)"}
 	}
 	return out, nil
 }

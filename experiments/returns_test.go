@@ -34,6 +34,8 @@ func TestReadReturnsErrors(t *testing.T) {
 		{"1.2x\n", 1, `not a number: "1.2x"`},
 		{"0.1\n+Inf\n", 2, "infinite"},
 		{"0.1\n-1\n", 2, "greater than -1"},
+		{"r\n0.1\n1e400\n", 3, "out of range"},
+		{"r\n-1e400\n", 2, "out of range"},
 	}
 	for _, c := range cases {
 		_, err := ReadReturns("r.csv", strings.NewReader(c.src))
@@ -43,6 +45,18 @@ func TestReadReturnsErrors(t *testing.T) {
 		}
 		if err != nil && !strings.HasPrefix(err.Error(), "r.csv:") {
 			t.Errorf("error %q does not start with the file name", err)
+		}
+	}
+}
+
+// TestReadReturnsNothingToScore: a file without one number used to give a table of NaN
+// and exit 0.
+func TestReadReturnsNothingToScore(t *testing.T) {
+	for src, what := range map[string]string{"": "no rows", "return\n": "no rows", "r\n\nNaN\n": "only missing values"} {
+		_, err := ReadReturns("r.csv", strings.NewReader(src))
+		var ce *Error
+		if !errors.As(err, &ce) || !strings.Contains(ce.Msg, what) || ce.File != "r.csv" {
+			t.Errorf("ReadReturns(%q) = %v; want an *Error saying %q", src, err, what)
 		}
 	}
 }

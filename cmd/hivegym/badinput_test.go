@@ -86,3 +86,32 @@ func TestConfigOneDocument(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "config", "validate", p)
 	wantOneErrorLine(t, code, stdout, stderr, p+":2:", "one YAML document")
 }
+
+// TestSeedsTicksAndEmptyConfig: `--seed -1` printed strconv's message, `seed: -1` named
+// no key, `simulate --ticks 0` ran the default length silently, and an empty config
+// validated "ok" and ran the defaults.
+func TestSeedsTicksAndEmptyConfig(t *testing.T) {
+	for _, cmd := range []string{"simulate", "series", "train", "eval"} {
+		args := []string{cmd, "--seed", "-1"}
+		if cmd == "eval" {
+			args = append(args, t.TempDir())
+		}
+		code, stdout, stderr := runCLI(t, args...)
+		wantOneErrorLine(t, code, stdout, stderr, `"--seed"`, "a seed is a whole number from 0 to")
+		if strings.Contains(stderr, "strconv") {
+			t.Errorf("%s: %q leaks strconv", cmd, stderr)
+		}
+	}
+	p := writeFile(t, "s.yaml", "seed: -1\n")
+	code, stdout, stderr := runCLI(t, "config", "validate", p)
+	wantOneErrorLine(t, code, stdout, stderr, p+":1: seed: want a whole number from 0 to")
+
+	code, stdout, stderr = runCLI(t, "simulate", "--ticks", "0")
+	wantOneErrorLine(t, code, stdout, stderr, "--ticks must be between 1 and")
+
+	empty := writeFile(t, "empty.yaml", "# nothing but a comment\n")
+	code, stdout, stderr = runCLI(t, "config", "validate", empty)
+	wantOneErrorLine(t, code, stdout, stderr, empty+": the config is empty")
+	code, stdout, stderr = runCLI(t, "simulate", "-c", empty, "--ticks", "2")
+	wantOneErrorLine(t, code, stdout, stderr, empty+": the config is empty")
+}

@@ -77,7 +77,7 @@ terminal, else a log line every 10% of the episodes.`,
 	f := cmd.Flags()
 	f.StringVarP(&opts.Config, "config", "c", "", "config file (default: the run's config.yaml)")
 	f.IntVar(&opts.Episodes, "episodes", 10, "held-out episodes per policy")
-	f.Uint64Var(&opts.Seed, "seed", 100, "seed of the held-out episodes")
+	seedVar(f, &opts.Seed, 100, "seed of the held-out episodes")
 	f.StringVar(&opts.Scenario, "scenario", "", "scenario to evaluate under, overriding world.scenario.name: "+strings.Join(data.Scenarios(), ", "))
 	f.StringVar(&opts.Baselines, "baselines", "random,cost-plus", "baselines swapped in for the trained groups, comma-separated NAME or GROUP=NAME (\"\" for none)")
 	f.StringVar(&opts.Out, "out", "", "output directory (default RUN_DIR/eval)")

@@ -138,8 +138,15 @@ func formatMetric(v float64, pct bool) string {
 	if s, ok := jsonfloat.NonFinite(v); ok {
 		return s
 	}
+	// Beyond a million the fixed form grows to hundreds of digits and breaks the table.
 	if pct {
+		if math.Abs(100*v) >= 1e6 {
+			return fmt.Sprintf("%.3e%%", 100*v)
+		}
 		return fmt.Sprintf("%.2f%%", 100*v)
+	}
+	if math.Abs(v) >= 1e6 {
+		return fmt.Sprintf("%.3e", v)
 	}
 	return fmt.Sprintf("%.4f", v)
 }

@@ -81,7 +81,6 @@ func TestMetricsEdgeCases(t *testing.T) {
 		{"no loss has +Inf Sortino", "0.01\n0.02\n0.03\n", "sortino", `"+Inf"`},
 		{"single row has NaN Sharpe", "0.01\n", "sharpe", `"NaN"`},
 		{"no drawdown has NaN Calmar", "0.01\n0.02\n", "calmar", `"NaN"`},
-		{"empty file has NaN cumulative return", "return\n", "cumulative_return", `"NaN"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -122,4 +121,32 @@ func TestMetricsBadInput(t *testing.T) {
 	wantOneErrorLine(t, code, out, stderr, "--periods-per-year must be a positive number")
 	code, out, stderr = runCLI(t, "metrics", "--returns", ok, "--eta", "abc")
 	wantOneErrorLine(t, code, out, stderr, "invalid argument", "--eta")
+}
+
+// TestMetricsEmptyAndHuge: an empty or header-only file exited 0 with NaNs; a huge
+// cumulative return printed 130 digits; 1e400 said "not a number".
+func TestMetricsEmptyAndHuge(t *testing.T) {
+	for _, src := range []string{"", "return\n"} {
+		p := writeFile(t, "r.csv", src)
+		code, out, stderr := runCLI(t, "metrics", "--returns", p)
+		wantOneErrorLine(t, code, out, stderr, p, "no returns to score")
+	}
+	p := writeFile(t, "r.csv", "return\n0.1\n1e400\n")
+	code, out, stderr := runCLI(t, "metrics", "--returns", p)
+	wantOneErrorLine(t, code, out, stderr, p+":3:", "out of range")
+
+	// 200 periods of +300%: the cumulative return is 4^200 - 1, about 2.58e120.
+	p = writeFile(t, "r.csv", "return\n"+strings.Repeat("3\n", 200))
+	code, out, stderr = runCLI(t, "metrics", "--returns", p)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if len(line) > 80 && !strings.Contains(line, p) {
+			t.Errorf("table line of %d characters: %q", len(line), line)
+		}
+	}
+	if !strings.Contains(out, "e+122%") {
+		t.Errorf("cumulative return not in exponent form (want 2.582e+122%%):\n%s", out)
+	}
 }

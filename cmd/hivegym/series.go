@@ -63,7 +63,7 @@ byte-identical series.csv.`,
 	f := cmd.Flags()
 	f.StringVarP(&opts.Config, "config", "c", "", "config file (default: the embedded default config)")
 	f.StringVar(&opts.Scenario, "scenario", "", "scenario to apply, overriding world.scenario.name: "+strings.Join(data.Scenarios(), ", "))
-	f.Uint64Var(&opts.Seed, "seed", 0, "run seed (default: the config's seed)")
+	seedVar(f, &opts.Seed, 0, "run seed (default: the config's seed)")
 	f.IntVar(&opts.Ticks, "ticks", 2016, "number of ticks to write, tick 0 included (2016 = a week of 5-minute ticks)")
 	f.StringVar(&opts.Out, "out", "out/series", "output directory")
 	f.BoolVar(&opts.Plots, "plots", true, "write the PNG plots (--plots=false writes only series.csv and config.yaml)")

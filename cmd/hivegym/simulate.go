@@ -27,6 +27,7 @@ type simulateOptions struct {
 	Seed     uint64
 	SeedSet  bool
 	Ticks    int
+	TicksSet bool
 	Scenario string
 	Trace    string
 	JSON     bool
@@ -53,12 +54,13 @@ final line and the statistics so far, and exits 130.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.SeedSet = cmd.Flags().Changed("seed")
+			opts.TicksSet = cmd.Flags().Changed("ticks")
 			return runSimulate(cmd.Context(), opts)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVarP(&opts.Config, "config", "c", "", "config file (default: the embedded default config)")
-	f.Uint64Var(&opts.Seed, "seed", 0, "run seed (default: the config's seed)")
+	seedVar(f, &opts.Seed, 0, "run seed (default: the config's seed)")
 	f.IntVar(&opts.Ticks, "ticks", 0, "ticks to simulate (default: the config's env.episode_ticks)")
 	f.StringVar(&opts.Scenario, "scenario", "", "scenario to apply, overriding world.scenario.name: "+strings.Join(data.Scenarios(), ", "))
 	f.StringVar(&opts.Trace, "trace", "", "write the trace (JSON Lines) to this file")
@@ -114,7 +116,8 @@ type simulateReport struct {
 }
 
 func runSimulate(ctx context.Context, opts *simulateOptions) error {
-	if opts.Ticks < 0 || opts.Ticks > maxSimulateTicks {
+	// 0 is the flag's unset value (the config's episode length), not a length to ask for.
+	if opts.Ticks < 0 || opts.Ticks > maxSimulateTicks || (opts.TicksSet && opts.Ticks == 0) {
 		return usagef("--ticks must be between 1 and %d, got %d", maxSimulateTicks, opts.Ticks)
 	}
 	cfg, err := loadWorldConfig(opts.Config)

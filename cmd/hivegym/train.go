@@ -116,7 +116,7 @@ Then evaluate it: hivegym eval DIR.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&opts.Config, "config", "c", "", "config file (default: the embedded default; with --resume, the run's config.yaml)")
-	f.Uint64Var(&opts.Seed, "seed", 0, "run seed (default: the config's seed)")
+	seedVar(f, &opts.Seed, 0, "run seed (default: the config's seed)")
 	f.StringVar(&opts.Scenario, "scenario", "", "scenario to train under, overriding world.scenario.name: "+strings.Join(data.Scenarios(), ", "))
 	f.StringVar(&opts.Out, "out", "", "run directory (default runs/train-<seed>)")
 	f.IntVar(&opts.Iterations, "iterations", 0, "training iterations (default: training.iterations)")

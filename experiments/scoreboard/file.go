@@ -1,7 +1,6 @@
 package scoreboard
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -84,14 +83,9 @@ var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
 
 // LoadFile reads and decodes the scoreboard file at path.
 func LoadFile(path string) (*Board, error) {
-	src, err := os.ReadFile(path)
+	src, err := experiments.ReadConfigFile(path)
 	if err != nil {
-		var pe *os.PathError
-		msg := err.Error()
-		if errors.As(err, &pe) {
-			msg = pe.Err.Error()
-		}
-		return nil, &experiments.Error{File: path, Msg: msg}
+		return nil, err
 	}
 	return Load(path, src)
 }

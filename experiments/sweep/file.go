@@ -64,9 +64,9 @@ var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
 // LoadFile reads and decodes the sweep file at path. A base given as a path is read
 // relative to the sweep file's directory.
 func LoadFile(path string) (*Sweep, error) {
-	b, err := os.ReadFile(path)
+	b, err := experiments.ReadConfigFile(path)
 	if err != nil {
-		return nil, &experiments.Error{File: path, Msg: readErrMsg(err)}
+		return nil, err
 	}
 	return Load(path, b)
 }
