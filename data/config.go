@@ -596,8 +596,8 @@ func (s *CSVSource) validate() error {
 	default:
 		v.add("empty", "must be %q or %q, got %q", EmptyError, EmptySkip, s.Empty)
 	}
-	if !finite(s.Scale) {
-		v.add("scale", "must be a finite number (0 or absent means 1), got %g", s.Scale)
+	if s.Scale != 0 && !(math.Abs(s.Scale) >= 1/MaxScale && math.Abs(s.Scale) <= MaxScale) {
+		v.add("scale", "must be 0 or absent (meaning 1), or of size in [%g, %g], got %g", 1/MaxScale, MaxScale, s.Scale)
 	}
 	if s.Path == "" {
 		v.add("path", "must name a CSV file")
@@ -619,7 +619,70 @@ func (s *CSVSource) validate() error {
 	return errors.Join(v.errs...)
 }
 
-func validateSource(v *validator, source string, csv *CSVSource) {
+// Bounds on what a world may hold. Wallets hold at most 1e9 tokens (market's engine
+// config); at a token price of at most MaxTokenUSD a holding is worth at most 1e15 USD,
+// finite and still exact to the cent in a float64 (2^53 is about 9e15). At the least
+// price, MinTokenUSD, one USD buys 1e6 tokens, 1e12 HIVE or USDC base units (1e-6) or
+// 1e15 gwei, far inside int64 (9.2e18) for any payment a market makes. Prices are held
+// inside the band as they move (World.observe), so a volatile path cannot leave it.
+const (
+	MinTokenUSD = 1e-6
+	MaxTokenUSD = 1e6
+	// MaxSigma caps a token's annualized volatility at 500%, over three times the
+	// highest yearly realized volatility of ETH (about 150% in 2018); MaxDrift caps the
+	// expected return at +-500% a year.
+	MaxSigma = 5
+	MaxDrift = 5
+	// MaxKWhUSD caps the size of an electricity price: the highest day-ahead prices on
+	// record are a few USD per kWh (EU's 4,000 EUR/MWh ceiling).
+	MaxKWhUSD = 100
+	// MaxScale bounds a CSV source's scale factor (and 1/MaxScale its size from below).
+	MaxScale = 1e9
+)
+
+// valueRange is what a CSV series' values (after its scale) must lie in.
+type valueRange struct {
+	lo, hi float64
+	what   string // "a token price in USD", ...
+}
+
+var (
+	tokenRange = valueRange{MinTokenUSD, MaxTokenUSD, "a token price in USD"}
+	gweiRange  = valueRange{1e-9, 1e6, "a base fee in gwei"}
+	kwhRange   = valueRange{-MaxKWhUSD, MaxKWhUSD, "an electricity price in USD per kWh"}
+)
+
+// check returns a *CSVError for the first value of s (times scale) outside r.
+func (r valueRange) check(s *Series, scale float64) error {
+	for i, v := range s.Values {
+		if x := v * scale; !(x >= r.lo && x <= r.hi) {
+			return &CSVError{File: s.Name, Line: s.Lines[i], Msg: fmt.Sprintf("value %g (x scale %g) is out of range for %s: must be in [%g, %g]", v, scale, r.what, r.lo, r.hi)}
+		}
+	}
+	return nil
+}
+
+// loadSource reads a CSV source's file and checks its values against r.
+func loadSource(src *CSVSource, r valueRange) (*Series, error) {
+	s, err := LoadCSV(src.Path, src.Options())
+	if err != nil {
+		return nil, err
+	}
+	if err := r.check(s, src.scale()); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (v *validator) within(path string, x, lo, hi float64) {
+	if !(x >= lo && x <= hi) {
+		v.add(path, "must be in [%g, %g], got %g", lo, hi, x)
+	}
+}
+
+// validateSource checks a series' source; for a CSV source it reads the file, so a
+// missing file or a bad value is reported at validate time with the config's key.
+func validateSource(v *validator, source string, csv *CSVSource, r valueRange) {
 	switch source {
 	case SourceSynthetic:
 	case SourceCSV:
@@ -631,19 +694,28 @@ func validateSource(v *validator, source string, csv *CSVSource) {
 		v.add("source", "must be %q or %q, got %q", SourceSynthetic, SourceCSV, source)
 	}
 	if csv != nil {
-		v.under("csv", csv.validate())
+		if err := csv.validate(); err != nil {
+			v.under("csv", err)
+		} else if source == SourceCSV {
+			if _, err := loadSource(csv, r); err != nil {
+				v.add("csv.path", "%v", err)
+			}
+		}
 	}
 }
 
 func (e *ETHConfig) validate(tick time.Duration) error {
 	v := &validator{}
-	validateSource(v, e.Source, e.CSV)
-	v.positive("initial_usd", e.InitialUSD)
-	v.finiteNum("drift", e.Drift)
-	v.positive("sigma", e.Sigma)
-	v.nonNegative("jumps.rate_per_year", e.Jumps.RatePerYear)
-	v.finiteNum("jumps.mean", e.Jumps.Mean)
-	v.nonNegative("jumps.sd", e.Jumps.SD)
+	validateSource(v, e.Source, e.CSV, tokenRange)
+	v.within("initial_usd", e.InitialUSD, MinTokenUSD, MaxTokenUSD)
+	v.within("drift", e.Drift, -MaxDrift, MaxDrift)
+	if !(e.Sigma > 0 && e.Sigma <= MaxSigma) {
+		v.add("sigma", "must be in (0, %g], got %g", float64(MaxSigma), e.Sigma)
+	}
+	// Jumps: at most ten a day, of a mean log size and spread of at most 1 (a factor e).
+	v.within("jumps.rate_per_year", e.Jumps.RatePerYear, 0, 3650)
+	v.within("jumps.mean", e.Jumps.Mean, -1, 1)
+	v.within("jumps.sd", e.Jumps.SD, 0, 1)
 	if jv := e.Jumps.RatePerYear * (e.Jumps.Mean*e.Jumps.Mean + e.Jumps.SD*e.Jumps.SD); finite(jv) && e.Sigma > 0 && jv >= e.Sigma*e.Sigma {
 		v.add("jumps", "jump variance rate*(mean^2+sd^2) = %g must be below sigma^2 = %g (sigma is the total volatility)", jv, e.Sigma*e.Sigma)
 	}
@@ -666,10 +738,12 @@ func (e *ETHConfig) validate(tick time.Duration) error {
 
 func (h *HIVEConfig) validate() error {
 	v := &validator{}
-	validateSource(v, h.Source, h.CSV)
-	v.positive("initial_usd", h.InitialUSD)
-	v.finiteNum("drift", h.Drift)
-	v.positive("beta", h.Beta)
+	validateSource(v, h.Source, h.CSV, tokenRange)
+	v.within("initial_usd", h.InitialUSD, MinTokenUSD, MaxTokenUSD)
+	v.within("drift", h.Drift, -MaxDrift, MaxDrift)
+	if !(h.Beta > 0 && h.Beta <= 10) {
+		v.add("beta", "must be in (0, 10], got %g", h.Beta)
+	}
 	if !(h.Correlation > 0 && h.Correlation <= 1) {
 		v.add("correlation", "must be in (0, 1], got %g", h.Correlation)
 	}
@@ -678,7 +752,7 @@ func (h *HIVEConfig) validate() error {
 
 func (u *USDCConfig) validate() error {
 	v := &validator{}
-	validateSource(v, u.Source, u.CSV)
+	validateSource(v, u.Source, u.CSV, tokenRange)
 	v.nonNegative("depeg.rate_per_year", u.Depeg.RatePerYear)
 	if !(u.Depeg.MeanDepth > 0 && u.Depeg.MeanDepth < 1) {
 		v.add("depeg.mean_depth", "must be in (0, 1), got %g", u.Depeg.MeanDepth)
@@ -733,7 +807,7 @@ func validateChain(v *validator, blockTime time.Duration, limit, elasticity, den
 
 func (l *L1Config) validate() error {
 	v := &validator{}
-	validateSource(v, l.Source, l.CSV)
+	validateSource(v, l.Source, l.CSV, gweiRange)
 	validateChain(v, l.BlockTime, l.GasLimit, l.Elasticity, l.Denominator, l.InitialBaseFeeGwei, &l.Demand)
 	return errors.Join(v.errs...)
 }
@@ -801,8 +875,10 @@ func (l *LocationConfig) validate() error {
 	if !locationName.MatchString(l.Name) {
 		v.add("name", "must be lowercase letters, digits and '_' starting with a letter, got %q", l.Name)
 	}
-	validateSource(v, l.Source, l.CSV)
-	v.positive("mean_usd_per_kwh", l.MeanUSDPerKWh)
+	validateSource(v, l.Source, l.CSV, kwhRange)
+	if !(l.MeanUSDPerKWh > 0 && l.MeanUSDPerKWh <= MaxKWhUSD) {
+		v.add("mean_usd_per_kwh", "must be in (0, %g], got %g", float64(MaxKWhUSD), l.MeanUSDPerKWh)
+	}
 	if !(l.UTCOffsetHours >= -12 && l.UTCOffsetHours <= 14) {
 		v.add("utc_offset_hours", "must be in [-12, 14], got %g", l.UTCOffsetHours)
 	}
@@ -817,9 +893,9 @@ func (l *LocationConfig) validate() error {
 	v.nonNegative("profile_amplitude", l.ProfileAmplitude)
 	v.positive("weekend_factor", l.WeekendFactor)
 	v.positive("ou.half_life_days", l.OU.HalfLifeDays)
-	v.nonNegative("ou.sigma", l.OU.Sigma)
-	v.nonNegative("spikes.rate_per_day", l.Spikes.RatePerDay)
-	v.nonNegative("spikes.mean_usd_per_kwh", l.Spikes.MeanUSDPerKWh)
+	v.within("ou.sigma", l.OU.Sigma, 0, MaxKWhUSD)
+	v.within("spikes.rate_per_day", l.Spikes.RatePerDay, 0, 288)
+	v.within("spikes.mean_usd_per_kwh", l.Spikes.MeanUSDPerKWh, 0, MaxKWhUSD)
 	v.positive("spikes.half_life_hours", l.Spikes.HalfLifeHours)
 	n := l.Negative
 	v.prob("negative.fraction", n.Fraction)
@@ -831,7 +907,7 @@ func (l *LocationConfig) validate() error {
 	if !(n.CenterHour >= 0 && n.CenterHour < 24) {
 		v.add("negative.center_hour", "must be in [0, 24), got %g", n.CenterHour)
 	}
-	v.nonNegative("negative.mean_usd_per_kwh", n.MeanUSDPerKWh)
+	v.within("negative.mean_usd_per_kwh", n.MeanUSDPerKWh, 0, MaxKWhUSD)
 	return errors.Join(v.errs...)
 }
 

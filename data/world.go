@@ -1,7 +1,6 @@
 package data
 
 import (
-	"fmt"
 	"math"
 	"time"
 
@@ -115,23 +114,23 @@ func New(cfg Config, seed uint64) (*World, error) {
 		}
 	}
 
-	if w.ethCSV, err = openSource(cfg.ETH.Source, cfg.ETH.CSV, cfg.Tick, true); err != nil {
+	if w.ethCSV, err = openSource(cfg.ETH.Source, cfg.ETH.CSV, cfg.Tick, tokenRange); err != nil {
 		return nil, err
 	}
-	if w.hiveCSV, err = openSource(cfg.HIVE.Source, cfg.HIVE.CSV, cfg.Tick, true); err != nil {
+	if w.hiveCSV, err = openSource(cfg.HIVE.Source, cfg.HIVE.CSV, cfg.Tick, tokenRange); err != nil {
 		return nil, err
 	}
-	if w.usdcCSV, err = openSource(cfg.USDC.Source, cfg.USDC.CSV, cfg.Tick, true); err != nil {
+	if w.usdcCSV, err = openSource(cfg.USDC.Source, cfg.USDC.CSV, cfg.Tick, tokenRange); err != nil {
 		return nil, err
 	}
-	if w.l1CSV, err = openSource(g.L1.Source, g.L1.CSV, cfg.Tick, false); err != nil {
+	if w.l1CSV, err = openSource(g.L1.Source, g.L1.CSV, cfg.Tick, gweiRange); err != nil {
 		return nil, err
 	}
 	w.locCSV = make([]*resampler, len(cfg.Locations))
 	for i := range cfg.Locations {
 		l := &cfg.Locations[i]
 		w.locs = append(w.locs, newElecGen(*l, cfg.Start, cfg.Tick, rng.New(seed, "elec."+l.Name)))
-		if w.locCSV[i], err = openSource(l.Source, l.CSV, cfg.Tick, false); err != nil {
+		if w.locCSV[i], err = openSource(l.Source, l.CSV, cfg.Tick, kwhRange); err != nil {
 			return nil, err
 		}
 	}
@@ -191,23 +190,17 @@ func New(cfg Config, seed uint64) (*World, error) {
 	return w, nil
 }
 
-// openSource loads a CSV source, or returns nil for a synthetic one. positive says the
-// values must be > 0 (prices, whose logs are taken); otherwise >= 0 is not required
-// (electricity prices go negative) but they must be finite, which ReadCSV ensures.
-func openSource(kind string, src *CSVSource, tick time.Duration, positive bool) (*resampler, error) {
+// openSource loads a CSV source, or returns nil for a synthetic one; its values must
+// lie in r (Config.Validate checks the same).
+func openSource(kind string, src *CSVSource, tick time.Duration, vr valueRange) (*resampler, error) {
 	if kind != SourceCSV {
 		return nil, nil
 	}
-	s, err := LoadCSV(src.Path, src.Options())
+	s, err := loadSource(src, vr)
 	if err != nil {
 		return nil, err
 	}
 	scale := src.scale()
-	for i, v := range s.Values {
-		if x := v * scale; positive && !(x > 0) {
-			return nil, &CSVError{File: s.Name, Line: s.Lines[i], Msg: fmt.Sprintf("value %g (x scale %g) must be positive for a price", v, scale)}
-		}
-	}
 	start := s.Times[0]
 	if src.From != "" {
 		start, _ = time.Parse(time.RFC3339, src.From) // validated
@@ -349,6 +342,10 @@ func (w *World) observe(k int64) {
 			w.elec[i] = w.locCSV[i].next() * w.elecMult[i]
 		}
 	}
+	// Prices stay inside the band every balance is sized for (MinTokenUSD, MaxTokenUSD).
+	w.ethUSD = min(max(w.ethUSD, MinTokenUSD), MaxTokenUSD)
+	w.hiveUSD = min(max(w.hiveUSD, MinTokenUSD), MaxTokenUSD)
+	w.usdcUSD = min(max(w.usdcUSD, MinTokenUSD), MaxTokenUSD)
 	v := w.vals
 	v[ColETH] = w.ethUSD
 	v[ColHIVE] = w.hiveUSD

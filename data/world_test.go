@@ -199,14 +199,13 @@ func TestWorldCSVSource(t *testing.T) {
 		t.Errorf("HIVE on a CSV ETH = %g", h)
 	}
 
-	// A broken file is a *CSVError from New.
+	// A broken file is a validation error naming the key, the file and its line.
 	bad := DefaultConfig()
 	bad.ETH.Source = SourceCSV
 	bad.ETH.CSV = &CSVSource{Path: belgiumFile, TimeColumn: "time", ValueColumn: "DAM_price", Layout: "02jan2006 15:04:05",
 		Resample: ResampleHold, Empty: EmptySkip, Scale: 1}
 	_, err = New(bad, 1)
-	var ce *CSVError
-	if !errors.As(err, &ce) || ce.Line < 2 || !strings.Contains(err.Error(), "must be positive for a price") {
+	if err == nil || !strings.Contains(err.Error(), "eth.csv.path: "+belgiumFile+":50: value -0.0006999") || !strings.Contains(err.Error(), "out of range for a token price") {
 		t.Errorf("negative prices as ETH: %v", err)
 	}
 }
@@ -220,7 +219,7 @@ func TestWorldInvalidConfig(t *testing.T) {
 	if !errors.As(err, &fe) {
 		t.Fatalf("err %v is not a fieldpath error", err)
 	}
-	for _, p := range []string{"eth.sigma: must be a positive number", "locations[2].ou.half_life_days"} {
+	for _, p := range []string{"eth.sigma: must be in (0, 5], got -1", "locations[2].ou.half_life_days"} {
 		if !strings.Contains(err.Error(), p) {
 			t.Errorf("error %q does not mention %q", err, p)
 		}
@@ -253,5 +252,34 @@ func TestWorldColumns(t *testing.T) {
 	}
 	if w.TicksPerYear() != 105120 {
 		t.Errorf("ticks per year %g, want 105120", w.TicksPerYear())
+	}
+}
+
+// TestWorldPricesStayInBand: a price path started at the lower bound dips below it
+// within a few ticks as a free random walk; the world holds it at the bound, and it
+// never goes outside [MinTokenUSD, MaxTokenUSD].
+func TestWorldPricesStayInBand(t *testing.T) {
+	for _, start := range []float64{MinTokenUSD, MaxTokenUSD} {
+		c := DefaultConfig()
+		c.ETH.InitialUSD, c.HIVE.InitialUSD = start, start
+		w, err := New(c, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		atBound := 0
+		for k := 0; k < 500; k++ {
+			w.Step()
+			for _, p := range []float64{w.ETHUSD(), w.HIVEUSD()} {
+				if !(p >= MinTokenUSD && p <= MaxTokenUSD) {
+					t.Fatalf("start %g, tick %d: price %g outside [%g, %g]", start, k, p, MinTokenUSD, MaxTokenUSD)
+				}
+				if p == start {
+					atBound++
+				}
+			}
+		}
+		if atBound == 0 {
+			t.Errorf("start %g: no tick held at the bound; the test no longer exercises the clamp", start)
+		}
 	}
 }

@@ -115,3 +115,42 @@ func TestSeedsTicksAndEmptyConfig(t *testing.T) {
 	code, stdout, stderr = runCLI(t, "simulate", "-c", empty, "--ticks", "2")
 	wantOneErrorLine(t, code, stdout, stderr, empty+": the config is empty")
 }
+
+// TestWorldBoundsAndInputFiles: ETH at 1e308 USD (in the config or in a CSV) validated
+// and gave +Inf wealth; sigma 1e308 failed at run time with no key; a CSV path that
+// does not exist validated, and train then failed after creating its run directory.
+func TestWorldBoundsAndInputFiles(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{"world:\n  eth:\n    initial_usd: 1e308\n", ":3: world.eth.initial_usd: must be in [1e-06, 1e+06], got 1e+308"},
+		{"world:\n  eth:\n    sigma: 1e308\n", ":3: world.eth.sigma: must be in (0, 5], got 1e+308"},
+		{"world:\n  hive:\n    drift: -1e300\n", ":3: world.hive.drift: must be in [-5, 5]"},
+	} {
+		p := writeFile(t, "c.yaml", tc.src)
+		for _, cmd := range [][]string{{"config", "validate", p}, {"simulate", "-c", p, "--ticks", "2"}} {
+			code, stdout, stderr := runCLI(t, cmd...)
+			wantOneErrorLine(t, code, stdout, stderr, p+tc.want)
+		}
+	}
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "eth.csv")
+	if err := os.WriteFile(csvPath, []byte("time,price\n2024-01-01,2300\n2024-01-02,1e308\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	csvCfg := func(path string) string {
+		return "world:\n  eth:\n    source: csv\n    csv:\n      path: " + path + "\n      time_column: time\n      value_column: price\n      layout: \"2006-01-02\"\n"
+	}
+	p := writeFile(t, "c.yaml", csvCfg(csvPath))
+	code, stdout, stderr := runCLI(t, "config", "validate", p)
+	wantOneErrorLine(t, code, stdout, stderr, p+":5: world.eth.csv.path: "+csvPath+":3: value 1e+308", "out of range")
+
+	missing := filepath.Join(dir, "nope.csv")
+	p = writeFile(t, "c.yaml", csvCfg(missing))
+	code, stdout, stderr = runCLI(t, "config", "validate", p)
+	wantOneErrorLine(t, code, stdout, stderr, p+":5: world.eth.csv.path: "+missing, "no such file")
+	out := filepath.Join(dir, "run")
+	code, stdout, stderr = runCLI(t, "train", "-c", p, "--out", out, "--iterations", "1")
+	wantOneErrorLine(t, code, stdout, stderr, p+":5: world.eth.csv.path", "no such file")
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("train on a bad config left %s (stat: %v)", out, err)
+	}
+}
