@@ -103,7 +103,11 @@ func Generate(ctx context.Context, dirs []string, out string, opts Options) (Res
 			return Result{}, err
 		}
 	}
-	if err := os.MkdirAll(filepath.Join(out, "img"), 0o755); err != nil {
+	// The report is built in a staging directory inside out and moved into place at
+	// the end, so that an interrupted or failed report leaves out as it was (a previous
+	// report whole, or none) instead of figures without report.html.
+	stage, err := makeStage(out)
+	if err != nil {
 		// An output directory that cannot be made is a bad --out (exit 2), not a failure.
 		var pe *os.PathError
 		if errors.As(err, &pe) {
@@ -111,7 +115,8 @@ func Generate(ctx context.Context, dirs []string, out string, opts Options) (Res
 		}
 		return Result{}, &experiments.Error{File: out, Msg: "cannot create the report directory: " + err.Error()}
 	}
-	b := newBuilder(ctx, out, opts, runs)
+	defer os.RemoveAll(stage)
+	b := newBuilder(ctx, stage, opts, runs)
 	b.boards = boards
 	pg, err := b.build(sweeps)
 	if err != nil {
@@ -121,8 +126,14 @@ func Generate(ctx context.Context, dirs []string, out string, opts Options) (Res
 	if err := pageTemplate.Execute(&buf, pg); err != nil {
 		return Result{}, fmt.Errorf("report: %w", err)
 	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	if err := writeAtomic(filepath.Join(stage, "report.html"), buf.Bytes()); err != nil {
+		return Result{}, fmt.Errorf("report: %w", err)
+	}
 	path := filepath.Join(out, "report.html")
-	if err := writeAtomic(path, buf.Bytes()); err != nil {
+	if err := publish(stage, out); err != nil {
 		return Result{}, fmt.Errorf("report: %w", err)
 	}
 	res := Result{Report: path}
@@ -238,6 +249,42 @@ func labelRuns(runs []*runDir) {
 }
 
 // writeAtomic writes b to path through a temporary file in the same directory.
+// makeStage creates out (if needed) and a fresh staging directory inside it, with its
+// img/ subdirectory.
+func makeStage(out string) (string, error) {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return "", err
+	}
+	stage, err := os.MkdirTemp(out, ".report-staging-*")
+	if err != nil {
+		return "", err
+	}
+	if err := os.Mkdir(filepath.Join(stage, "img"), 0o755); err != nil {
+		os.RemoveAll(stage)
+		return "", err
+	}
+	return stage, nil
+}
+
+// publish moves a finished report from stage into out: the old img/ aside, the new one
+// in, then report.html (a rename, atomic), then the old img/ away.
+func publish(stage, out string) error {
+	img, old := filepath.Join(out, "img"), filepath.Join(stage, "img.old")
+	hadImg := exists(img)
+	if hadImg {
+		if err := os.Rename(img, old); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(filepath.Join(stage, "img"), img); err != nil {
+		if hadImg {
+			os.Rename(old, img)
+		}
+		return err
+	}
+	return os.Rename(filepath.Join(stage, "report.html"), filepath.Join(out, "report.html"))
+}
+
 func writeAtomic(path string, b []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".report-*.html")
 	if err != nil {
