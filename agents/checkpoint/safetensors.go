@@ -407,3 +407,38 @@ func readErr(what string, err error) error {
 	}
 	return fmt.Errorf("safetensors: reading %s: %w", what, err)
 }
+
+// CheckFinite returns an error wrapping ErrFormat naming the first tensor of ts with a
+// NaN or infinite element. The format itself holds any float; a learner's checkpoint
+// (ppo, dsr) must not: a NaN weight would load and then fail, or act, at run time.
+func CheckFinite(ts []Tensor) error {
+	for _, t := range ts {
+		if k, x, ok := firstNonFinite(t); !ok {
+			return formatErr("tensor %q: element %d is %v; a policy checkpoint holds finite numbers only (the training that wrote it diverged, or the file was edited)", t.Name, k, x)
+		}
+	}
+	return nil
+}
+
+// firstNonFinite returns the index and value of the first NaN or infinite element of a
+// floating-point tensor, and ok false; ok is true when every element is finite (and for
+// integer tensors).
+func firstNonFinite(t Tensor) (int, float64, bool) {
+	switch t.DType {
+	case F32:
+		for i := 0; i+4 <= len(t.Data); i += 4 {
+			x := float64(math.Float32frombits(binary.LittleEndian.Uint32(t.Data[i:])))
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return i / 4, x, false
+			}
+		}
+	case F64:
+		for i := 0; i+8 <= len(t.Data); i += 8 {
+			x := math.Float64frombits(binary.LittleEndian.Uint64(t.Data[i:]))
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return i / 8, x, false
+			}
+		}
+	}
+	return 0, 0, true
+}

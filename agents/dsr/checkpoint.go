@@ -121,6 +121,9 @@ func (l *Learner) Restore(r io.Reader, want map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("dsr: restore: %w", err)
 	}
+	if err := checkpoint.CheckFinite(ts); err != nil {
+		return fmt.Errorf("dsr: restore: %w", err)
+	}
 	return l.restore(ts, meta, want)
 }
 
@@ -211,6 +214,9 @@ func (l *Learner) restore(ts []checkpoint.Tensor, meta, want map[string]string) 
 func Load(r io.Reader, want map[string]string) (*Learner, error) {
 	ts, meta, err := checkpoint.Load(r)
 	if err != nil {
+		return nil, fmt.Errorf("dsr: load: %w", err)
+	}
+	if err := checkpoint.CheckFinite(ts); err != nil {
 		return nil, fmt.Errorf("dsr: load: %w", err)
 	}
 	if meta[checkpoint.MetaAlgorithm] != Algorithm {

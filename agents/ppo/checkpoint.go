@@ -99,6 +99,9 @@ func (l *Learner) Restore(r io.Reader, want map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("ppo: restore: %w", err)
 	}
+	if err := checkpoint.CheckFinite(ts); err != nil {
+		return fmt.Errorf("ppo: restore: %w", err)
+	}
 	return l.restore(ts, meta, want)
 }
 
@@ -171,6 +174,9 @@ func scalarI64(ts []checkpoint.Tensor, name string) (int64, error) {
 func Load(r io.Reader, want map[string]string) (*Learner, error) {
 	ts, meta, err := checkpoint.Load(r)
 	if err != nil {
+		return nil, fmt.Errorf("ppo: load: %w", err)
+	}
+	if err := checkpoint.CheckFinite(ts); err != nil {
 		return nil, fmt.Errorf("ppo: load: %w", err)
 	}
 	if meta[checkpoint.MetaAlgorithm] != Algorithm {

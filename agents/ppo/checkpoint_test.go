@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -331,6 +333,45 @@ func TestLoadForgedMetadata(t *testing.T) {
 	} {
 		if _, err := Load(bytes.NewReader(forged(t, file, f.key, f.old, f.new)), nil); err == nil {
 			t.Errorf("%s %s -> %s: loaded", f.key, f.old, f.new)
+		}
+	}
+}
+
+// TestLoadRefusesNonFiniteWeights: a NaN weight used to load and fail at run time.
+func TestLoadRefusesNonFiniteWeights(t *testing.T) {
+	l, _ := New("providers", toyConfig(), 3, 2, 1)
+	file := saved(t, l, nil)
+	ts, meta, err := checkpoint.Load(bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(-1))} {
+		edited := make([]checkpoint.Tensor, len(ts))
+		copy(edited, ts)
+		victim := -1
+		for i, x := range edited {
+			if x.DType == checkpoint.F32 && len(x.Data) >= 8 {
+				victim = i
+				break
+			}
+		}
+		if victim < 0 {
+			t.Fatal("no F32 tensor to edit")
+		}
+		d := bytes.Clone(edited[victim].Data)
+		binary.LittleEndian.PutUint32(d[4:], math.Float32bits(bad))
+		edited[victim].Data = d
+		var buf bytes.Buffer
+		if err := checkpoint.Save(&buf, edited, meta); err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("tensor %q: element 1 is %v", edited[victim].Name, float64(bad))
+		if _, err := Load(bytes.NewReader(buf.Bytes()), nil); err == nil || !errors.Is(err, checkpoint.ErrFormat) || !strings.Contains(err.Error(), want) {
+			t.Errorf("Load with %v = %v; want an ErrFormat error containing %q", bad, err, want)
+		}
+		l2, _ := New("providers", toyConfig(), 3, 2, 1)
+		if err := l2.Restore(bytes.NewReader(buf.Bytes()), nil); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Restore with %v = %v; want an error containing %q", bad, err, want)
 		}
 	}
 }

@@ -9,11 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/hivegym/hivegym/agents/checkpoint"
+	"github.com/hivegym/hivegym/agents/dsr"
 	"github.com/hivegym/hivegym/agents/ppo"
 	"github.com/hivegym/hivegym/data"
 	"github.com/hivegym/hivegym/experiments"
@@ -114,6 +116,12 @@ func runEval(ctx context.Context, opts *evalOptions) error {
 	cfgPath := opts.Config
 	if cfgPath == "" {
 		cfgPath = filepath.Join(dir, "config.yaml")
+		if ckpt != "" && !fileExists(cfgPath) {
+			if abs, err := filepath.Abs(cfgPath); err == nil {
+				cfgPath = abs
+			}
+			return &experiments.Error{File: ckpt, Msg: fmt.Sprintf("no run config found for this checkpoint (looked for %s, the config.yaml of the run directory above checkpoints/); give the config it was trained with: -c CONFIG", cfgPath)}
+		}
 	}
 	cfg, err := experiments.LoadFile(cfgPath)
 	if err != nil {
@@ -125,12 +133,19 @@ func runEval(ctx context.Context, opts *evalOptions) error {
 	if err := applyBackend(&cfg, opts.Backend, opts.Device); err != nil {
 		return err
 	}
-	tr, err := experiments.LoadTrained(dir, cfg)
-	if err != nil {
+	var tr *experiments.Trained
+	if ckpt != "" && !fileExists(filepath.Join(dir, "checkpoints", "")) {
+		// A checkpoint on its own (with -c): it must be the config's only learning group.
+		tr = &experiments.Trained{PPO: map[string]*ppo.Learner{}, DSR: map[string]*dsr.Learner{}}
+		if err := bareGroup(tr, ckpt, cfg); err != nil {
+			return err
+		}
+	} else if tr, err = experiments.LoadTrained(dir, cfg); err != nil {
 		return err
 	}
 	if ckpt != "" {
-		if err := loadOne(tr, ckpt, &cfg); err != nil {
+		// The checkpoint's own iteration, not the run's latest.
+		if tr.Iteration, err = loadOne(tr, ckpt, &cfg); err != nil {
 			return err
 		}
 	}
@@ -194,7 +209,9 @@ func runEval(ctx context.Context, opts *evalOptions) error {
 }
 
 // loadOne replaces the learner of the checkpoint's group with the checkpoint's.
-func loadOne(tr *experiments.Trained, path string, cfg *experiments.Config) error {
+// bareGroup prepares tr for a checkpoint outside a run directory: the config given
+// with -c must have exactly one learning group, the checkpoint's.
+func bareGroup(tr *experiments.Trained, path string, cfg experiments.Config) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return &experiments.Error{File: path, Msg: err.Error()}
@@ -204,15 +221,35 @@ func loadOne(tr *experiments.Trained, path string, cfg *experiments.Config) erro
 		return &experiments.Error{File: path, Msg: err.Error()}
 	}
 	group := meta[checkpoint.MetaPolicy]
+	for _, g := range cfg.Population {
+		if g.Learning() && g.Name != group {
+			return &experiments.Error{File: path, Msg: fmt.Sprintf("a checkpoint outside a run directory plays one group (%q), but the config also has learning group %q; evaluate the run directory instead", group, g.Name)}
+		}
+	}
+	tr.PPO[group] = nil // filled by loadOne
+	return nil
+}
+
+func loadOne(tr *experiments.Trained, path string, cfg *experiments.Config) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, &experiments.Error{File: path, Msg: err.Error()}
+	}
+	_, meta, err := checkpoint.Load(bytes.NewReader(b))
+	if err != nil {
+		return 0, &experiments.Error{File: path, Msg: err.Error()}
+	}
+	group := meta[checkpoint.MetaPolicy]
 	if _, ok := tr.PPO[group]; !ok {
-		return &experiments.Error{File: path, Msg: fmt.Sprintf("group %q is not a ppo group of the run's population", group)}
+		return 0, &experiments.Error{File: path, Msg: fmt.Sprintf("group %q is not a ppo group of the run's population", group)}
 	}
 	l, err := ppo.Load(bytes.NewReader(b), map[string]string{checkpoint.MetaConfigHash: cfg.HashForCheckpoint()})
 	if err != nil {
-		return &experiments.Error{File: path, Msg: err.Error()}
+		return 0, &experiments.Error{File: path, Msg: err.Error()}
 	}
 	tr.PPO[group] = l
-	return nil
+	n, _ := strconv.Atoi(meta[experiments.MetaIteration])
+	return n, nil
 }
 
 // printEval prints the readable table: one row per policy group, "mean [lo, hi]" per

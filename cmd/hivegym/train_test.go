@@ -5,12 +5,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/hivegym/hivegym/agents/checkpoint"
 	"github.com/hivegym/hivegym/experiments"
 	"github.com/hivegym/hivegym/experiments/sweep"
 )
@@ -260,4 +263,59 @@ func TestScenarioFlagsAndTargetedBaselines(t *testing.T) {
 	wantOneErrorLine(t, code, stdout, errOut, "sellers", "not a learning group")
 	code, stdout, errOut = runCLI(t, "train", "-c", cfg, "--out", t.TempDir(), "--scenario", "x")
 	wantOneErrorLine(t, code, stdout, errOut, "unknown scenario \"x\"")
+}
+
+// TestEvalOfOneCheckpoint: eval of GROUP-1.safetensors logged the run's last iteration;
+// a checkpoint outside a run directory failed with "config.yaml: no such file"; a NaN
+// weight was accepted at load.
+func TestEvalOfOneCheckpoint(t *testing.T) {
+	cfg := writeFile(t, "tiny.yaml", tinyYAML)
+	dir := filepath.Join(t.TempDir(), "run")
+	if code, _, errOut := runCLI(t, "train", "-c", cfg, "--out", dir); code != exitOK {
+		t.Fatalf("train exit %d: %s", code, errOut)
+	}
+	first := filepath.Join(dir, "checkpoints", "providers-1.safetensors")
+	code, _, errOut := runCLI(t, "eval", first, "--episodes", "2", "--baselines", "", "--out", t.TempDir())
+	if code != exitOK || !strings.Contains(errOut, "iteration=1 ") {
+		t.Errorf("eval of providers-1: exit %d, log %q; want iteration=1", code, errOut)
+	}
+
+	bare := filepath.Join(t.TempDir(), "p.safetensors")
+	b, err := os.ReadFile(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bare, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "eval", bare, "--episodes", "2")
+	wantOneErrorLine(t, code, stdout, stderr, bare+": no run config found", filepath.Join(filepath.Dir(filepath.Dir(bare)), "config.yaml"), "-c CONFIG")
+	code, _, errOut = runCLI(t, "eval", bare, "-c", filepath.Join(dir, "config.yaml"), "--episodes", "2", "--baselines", "", "--out", t.TempDir())
+	if code != exitOK || !strings.Contains(errOut, "iteration=1 ") {
+		t.Errorf("eval of a bare checkpoint with -c: exit %d, %q", code, errOut)
+	}
+
+	// A NaN in a weight tensor: refused at load, exit 2 naming the tensor.
+	ts, meta, err := checkpoint.Load(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ts {
+		if ts[i].DType == checkpoint.F32 && len(ts[i].Data) >= 4 {
+			d := bytes.Clone(ts[i].Data)
+			binary.LittleEndian.PutUint32(d, math.Float32bits(float32(math.NaN())))
+			ts[i].Data = d
+			break
+		}
+	}
+	var buf bytes.Buffer
+	if err := checkpoint.Save(&buf, ts, meta); err != nil {
+		t.Fatal(err)
+	}
+	nan := filepath.Join(dir, "checkpoints", "providers-9.safetensors")
+	if err := os.WriteFile(nan, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runCLI(t, "eval", nan, "--episodes", "2")
+	wantOneErrorLine(t, code, stdout, stderr, nan+":", "element 0 is NaN", "finite numbers only")
 }
