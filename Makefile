@@ -8,7 +8,7 @@ PKGS        := ./...
 BENCH       ?= .
 BENCHTIME   ?= 1s
 
-.PHONY: help build run scoreboard scoreboard-docs test test-race test-torch torch-setup lint fmt bench fuzz ci clean
+.PHONY: help build lib test-go test-python bench-python run scoreboard scoreboard-docs test test-race test-torch torch-setup lint fmt bench fuzz ci clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -39,8 +39,16 @@ scoreboard: build ## run the learning scoreboard (hours; resumes where it stoppe
 scoreboard-docs: build ## splice the scoreboard's results table into docs/training.md
 	./$(BIN) scoreboard -c $(SCOREBOARD) --out $(SCOREBOARD_OUT) --no-run --splice docs/training.md
 
-test: ## run the test suite (the command CI runs)
+test: test-go test-python ## run the test suite (the command CI runs): Go, then Python
+
+test-go: ## the Go tests
 	$(GO) test -count=1 $(PKGS)
+
+test-python: ## the Python package's tests (pytest; makes build/pyenv with what they need)
+	bash scripts/python-test.sh
+
+lib: ## build the C ABI shared library build/libhivegym.so (cgo)
+	$(GO) build -buildmode=c-shared -o build/libhivegym.so ./cabi
 
 test-race: ## the test suite under the race detector
 	$(GO) test -count=1 -race $(PKGS)
@@ -61,8 +69,12 @@ lint: ## gofmt check, go vet, staticcheck (pinned)
 fmt: ## gofmt the tree
 	gofmt -w $$(git ls-files '*.go')
 
-bench: ## run the benchmarks (BENCH=regexp BENCHTIME=2s to narrow)
+bench: ## run the benchmarks (BENCH=regexp BENCHTIME=2s to narrow), then bench-python
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem $(PKGS)
+	$(MAKE) bench-python
+
+bench-python: ## decisions/s: Python batched and PettingZoo APIs vs native Go, one run
+	bash scripts/python-test.sh --bench
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 	@for spec in $$($(GO) test -list '^Fuzz' $(PKGS) | awk '/^Fuzz/{print fn" "$$0} /^ok/{fn=$$2}' | tr ' ' ':'); do \
@@ -73,4 +85,4 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 ci: lint test ## what CI runs: lint, then the test suite
 
 clean: ## remove build output
-	rm -rf bin
+	rm -rf bin build/pyenv build/libhivegym.so build/libhivegym.h
