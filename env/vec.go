@@ -17,6 +17,8 @@ type Vec struct {
 	batches []*Batch
 	errs    []error
 	pool    *vecPool // workers 1.. (nil until the first run with workers > 1)
+	acts    [][]Action
+	stepFn  func(i int) // steps env i with acts[i]; made once so a Step allocates nothing
 }
 
 // NewVec builds k environments with the same settings, stepped by workers goroutines
@@ -81,13 +83,18 @@ func (v *Vec) Step(acts [][]Action) ([]*Batch, error) {
 	if len(acts) != len(v.Envs) {
 		return nil, fmt.Errorf("env: %d action lists for %d envs", len(acts), len(v.Envs))
 	}
-	err := v.run(func(i int) {
-		if v.Envs[i].done {
-			v.batches[i], v.errs[i] = nil, nil
-			return
+	if v.stepFn == nil {
+		v.stepFn = func(i int) {
+			if v.Envs[i].done {
+				v.batches[i], v.errs[i] = nil, nil
+				return
+			}
+			v.batches[i], v.errs[i] = v.Envs[i].Step(v.acts[i])
 		}
-		v.batches[i], v.errs[i] = v.Envs[i].Step(acts[i])
-	})
+	}
+	v.acts = acts
+	err := v.run(v.stepFn)
+	v.acts = nil
 	return v.batches, err
 }
 

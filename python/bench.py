@@ -79,15 +79,16 @@ def pettingzoo(seconds: float) -> float:
     rng = np.random.default_rng(1)
     obs, infos = env.reset(seed=1)
     for _ in range(300):
-        obs, *_ = env.step({})
+        obs, _, _, _, infos = env.step({})
     n, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         if not env.agents:
             obs, infos = env.reset()
         acts = {}
-        for a in env.agents:
-            legal = np.flatnonzero(obs[a]["action_mask"])
-            acts[a] = int(rng.choice(legal)) if len(legal) else 0
+        for a, info in infos.items():
+            if info["decision"] != "none" and a in obs:
+                legal = np.flatnonzero(obs[a]["action_mask"])
+                acts[a] = int(legal[rng.integers(len(legal))]) if len(legal) else 0
         obs, _, _, _, infos = env.step(acts)
         n += sum(1 for i in infos.values() if i["decision"] != "none")
     dt = time.perf_counter() - t0

@@ -3,7 +3,8 @@
 Every live agent the caller controls is in `agents` and gets an entry in every dict of
 every step, as PettingZoo's parallel API expects. Decisions are events, though: at each
 step only some agents have something to decide. An agent with nothing to decide gets an
-all-zero observation, an action_mask with only action 0 (wait) legal, reward 0.0 and
+all-zero observation, an action_mask with only action 0 (wait) legal (both read-only
+arrays shared by every idle agent), reward 0.0 and
 info {"decision": "none"}; its action is ignored (it may be left out of the actions
 dict). Its rewards accrue in Go and come with its next decision (semi-Markov credit),
 so an agent's rewards over an episode add up to exactly what the Go env hands it.
@@ -45,6 +46,8 @@ class HivegymParallelEnv(ParallelEnv[str, ObsDict, int]):
         self._idle_obs = np.zeros(od, dtype=np.float32)
         self._idle_mask = np.zeros(na, dtype=np.int8)
         self._idle_mask[0] = 1
+        self._idle_obs.flags.writeable = False  # shared by every idle agent of every step
+        self._idle_mask.flags.writeable = False
         self._names: list[str] = []  # by agent id; "" for agents the caller does not control
         self._id: dict[str, int] = {}
         self.possible_agents: list[str] = []
@@ -107,7 +110,7 @@ class HivegymParallelEnv(ParallelEnv[str, ObsDict, int]):
         trunc: dict[str, bool] = {}
         infos: dict[str, dict[str, Any]] = {}
         for a in live:
-            obs[a] = {"observation": self._idle_obs.copy(), "action_mask": self._idle_mask.copy()}
+            obs[a] = {"observation": self._idle_obs, "action_mask": self._idle_mask}
             rew[a], term[a], trunc[a] = 0.0, False, False
             infos[a] = {"decision": "none"}
         names = self._names
