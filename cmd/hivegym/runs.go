@@ -341,6 +341,7 @@ func runRunsMerge(ctx context.Context, opts *runsMergeOptions) error {
 			return outPathError(dir, err)
 		}
 	}
+	fresh := !fileExists(out)
 	dst, err := store.Open(out)
 	if err != nil {
 		return storeError(out, err)
@@ -348,6 +349,12 @@ func runRunsMerge(ctx context.Context, opts *runsMergeOptions) error {
 	defer dst.Close()
 	stats, err := store.Merge(ctx, dst, srcs...)
 	if err != nil {
+		// The merge is one transaction, so an existing --out is as it was; one the
+		// merge created is removed rather than left as an empty store.
+		if fresh {
+			dst.Close()
+			removeStore(out)
+		}
 		return err
 	}
 	if opts.JSON {
@@ -431,4 +438,11 @@ func runRunsExport(ctx context.Context, opts *runsExportOptions) error {
 	}
 	_, err = fmt.Fprintf(opts.IO.ErrOut, "wrote %s\n", opts.Out)
 	return err
+}
+
+// removeStore deletes a run store file with SQLite's side files.
+func removeStore(path string) {
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		os.Remove(p)
+	}
 }

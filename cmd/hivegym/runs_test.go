@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,9 +156,22 @@ func TestRunsMergeConflict(t *testing.T) {
 	if code != exitFailed || stdout != "" || !strings.Contains(stderr, ids[0]) || !strings.Contains(stderr, "status failed against done") {
 		t.Fatalf("conflicting merge: %d %q %q", code, stdout, stderr)
 	}
-	// Nothing was merged.
+	// Nothing was merged, and the store the merge would have created is not left behind
+	// (it used to be, empty).
+	if _, err := os.Stat(merged); !os.IsNotExist(err) {
+		t.Errorf("a failed merge left %s (stat: %v)", merged, err)
+	}
+	// Into an existing store: it is left as it was.
+	code, _, _ = runCLI(t, "runs", "merge", "--out", merged, out)
+	if code != 0 {
+		t.Fatal("merge of one store failed")
+	}
+	code, _, _ = runCLI(t, "runs", "merge", "--out", merged, other)
+	if code != exitFailed {
+		t.Fatalf("conflicting merge into an existing store: exit %d", code)
+	}
 	code, stdout, _ = runCLI(t, "runs", "list", "--store", merged)
-	if code != 0 || !strings.Contains(stdout, "0 runs") {
-		t.Fatalf("after a failed merge: %d %q", code, stdout)
+	if code != 0 || !strings.Contains(stdout, fmt.Sprintf("%d runs", len(ids))) {
+		t.Fatalf("after a failed merge into an existing store: %d %q", code, stdout)
 	}
 }

@@ -121,6 +121,7 @@ func runSweep(ctx context.Context, opts *sweepOptions) error {
 		return outPathError(out, err)
 	}
 	path := filepath.Join(out, "runs.db")
+	newStore := !fileExists(path)
 	st, err := store.Open(path)
 	if err != nil {
 		return storeError(path, err)
@@ -133,6 +134,13 @@ func runSweep(ctx context.Context, opts *sweepOptions) error {
 	}
 	w := opts.IO.ErrOut
 	sum, err := execSweep(ctx, w, sw, st, fn, shard, from, sweep.Options{Workers: opts.Workers, Resume: opts.Resume, RetryFailed: opts.RetryFailed}, nil)
+	if errors.Is(err, sweep.ErrInvalidCell) {
+		if newStore {
+			st.Close()
+			removeStore(path)
+		}
+		return &experiments.Error{File: opts.File, Path: "grid", Msg: err.Error()}
+	}
 	if errors.Is(err, sweep.ErrStoreHasRuns) || errors.Is(err, sweep.ErrStoreMismatch) {
 		return &usageError{msg: err.Error()}
 	}

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -246,21 +248,40 @@ func TestSweepInterruptThenResume(t *testing.T) {
 
 func TestSweepFailingRunExitsOne(t *testing.T) {
 	clearShardEnv(t)
-	withRunFunc(t, simulateRun)
-	sw := writeFile(t, "fail.yaml", "name: fail\ngrid:\n  metrics.eta: [0.01, 2]\nseeds: [1, 2]\n")
+	withRunFunc(t, func(ctx context.Context, run sweep.Run, rec sweep.Recorder) error {
+		if run.Config.Metrics.Eta == 0.5 {
+			return errors.New("the market diverged")
+		}
+		return simulateRun(ctx, run, rec)
+	})
+	sw := writeFile(t, "fail.yaml", "name: fail\ngrid:\n  metrics.eta: [0.01, 0.5]\nseeds: [1, 2]\n")
 	out := filepath.Join(t.TempDir(), "out")
 	code, stdout, stderr := runCLI(t, "sweep", "-c", sw, "--out", out)
 	if code != exitFailed {
 		t.Fatalf("exit %d, want 1; %s", code, stderr)
 	}
 	if !strings.Contains(stdout, "2 done, 2 failed") || !strings.Contains(stderr, "hivegym: 2 of 4 runs failed") ||
-		!strings.Contains(stderr, "failed") || !strings.Contains(stderr, "metrics.eta: must be in (0, 1), got 2") {
+		!strings.Contains(stderr, "the market diverged") {
 		t.Fatalf("stdout %q stderr %q", stdout, stderr)
 	}
 	code, stdout, _ = runCLI(t, "runs", "list", "--store", out)
 	if code != 0 || strings.Count(stdout, " failed ") != 2 || strings.Count(stdout, " done ") != 2 ||
 		!strings.Contains(stdout, "4 runs: 2 done, 2 failed") {
 		t.Fatalf("runs list: %d\n%s", code, stdout)
+	}
+}
+
+// TestSweepInvalidCellExitsTwo: a grid value out of range used to start the sweep and
+// fail its runs; now every cell is checked first, and nothing is written.
+func TestSweepInvalidCellExitsTwo(t *testing.T) {
+	clearShardEnv(t)
+	withRunFunc(t, simulateRun)
+	sw := writeFile(t, "bad.yaml", "name: bad\ngrid:\n  metrics.eta: [0.01, 2]\nseeds: [1]\n")
+	out := filepath.Join(t.TempDir(), "out")
+	code, stdout, stderr := runCLI(t, "sweep", "-c", sw, "--out", out)
+	wantOneErrorLine(t, code, stdout, stderr, sw+": grid:", "run eta=2,seed=1: invalid config: metrics.eta: must be in (0, 1), got 2")
+	if _, err := os.Stat(filepath.Join(out, "runs.db")); !os.IsNotExist(err) {
+		t.Errorf("a refused sweep left its store (stat: %v)", err)
 	}
 }
 

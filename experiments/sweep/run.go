@@ -85,9 +85,14 @@ var ErrStoreHasRuns = errors.New("the store already holds runs of this sweep")
 // different definition: the sweep file or its base changed since the store was written.
 var ErrStoreMismatch = errors.New("the store holds a different run under the same id")
 
+// ErrInvalidCell is returned by Execute, before any run starts or the store is
+// written, when a cell of the grid (any shard's) resolves to an invalid config.
+var ErrInvalidCell = errors.New("a cell of the grid is not a valid config")
+
 // Execute runs the runs of sw that belong to opts.Shard with fn on opts.Workers
-// goroutines and records them in st. A run's failure (an error from fn, a panic, an
-// invalid config) is recorded and does not stop the others; Execute's error is for the
+// goroutines and records them in st. A cell whose config is invalid stops the sweep
+// before it starts (ErrInvalidCell). A run's failure (an error from fn, a panic) is
+// recorded and does not stop the others; Execute's error is for the
 // sweep as a whole: a store error, an interruption (ctx's error), or one of
 // ErrStoreHasRuns and ErrStoreMismatch. The summary is valid in every case.
 func Execute(ctx context.Context, sw *Sweep, st *store.Store, fn RunFunc, opts Options) (Summary, error) {
@@ -103,6 +108,28 @@ func Execute(ctx context.Context, sw *Sweep, st *store.Store, fn RunFunc, opts O
 	runs, err := resolveAll(ctx, sw, plan, workers)
 	if err != nil {
 		return sum, err
+	}
+	// Every cell of the grid, in every shard, must be a valid config before any run
+	// starts: a value out of range is a mistake in the sweep file, not a failed run.
+	all := runs
+	if opts.Shard.Count > 0 {
+		if all, err = resolveAll(ctx, sw, sw.plan(Shard{}), workers); err != nil {
+			return sum, err
+		}
+	}
+	var bad []string
+	for _, r := range all {
+		if r.Err != nil {
+			bad = append(bad, fmt.Sprintf("run %s: %v", r.Name, r.Err))
+		}
+	}
+	if len(bad) > 0 {
+		more := ""
+		if len(bad) > 3 {
+			more = fmt.Sprintf(" (and %d more)", len(bad)-3)
+			bad = bad[:3]
+		}
+		return sum, fmt.Errorf("%w: %s%s", ErrInvalidCell, strings.Join(bad, "; "), more)
 	}
 
 	existing, err := st.List(ctx)

@@ -272,8 +272,8 @@ func TestResumeRerunsKilledRuns(t *testing.T) {
 
 func TestFailingRunsAreRecorded(t *testing.T) {
 	ctx := context.Background()
-	// eta 2 is an invalid config; gas-spike + seed 2 fails in the RunFunc, seed 3 panics.
-	sw := mustLoad(t, "name: fail\ngrid:\n  metrics.eta: [0.01, 2]\n  world.scenario.name: [baseline, gas-spike]\nseeds: [1, 2, 3]\n")
+	// gas-spike + seed 2 fails in the RunFunc, seed 3 panics.
+	sw := mustLoad(t, "name: fail\ngrid:\n  world.scenario.name: [baseline, gas-spike]\nseeds: [1, 2, 3]\n")
 	st := openStore(t, "runs.db")
 	var calls atomic.Int64
 	fn := func(ctx context.Context, run Run, rec Recorder) error {
@@ -292,18 +292,16 @@ func TestFailingRunsAreRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum != (Summary{Runs: 12, Done: 4, Failed: 8}) || calls.Load() != 6 {
-		t.Fatalf("summary %+v, %d calls; want 4 done, 8 failed, 6 calls (invalid configs are not run)", sum, calls.Load())
+	if sum != (Summary{Runs: 6, Done: 4, Failed: 2}) || calls.Load() != 6 {
+		t.Fatalf("summary %+v, %d calls; want 4 done, 2 failed, 6 calls", sum, calls.Load())
 	}
 	runs, _ := st.List(ctx)
 	for _, r := range runs {
 		var want string
-		switch {
-		case r.Index >= 6:
-			want = "invalid config: metrics.eta: must be in (0, 1), got 2"
-		case r.Index == 4:
+		switch r.Index {
+		case 4:
 			want = "the market diverged"
-		case r.Index == 5:
+		case 5:
 			want = "panic: a bug in the runner"
 		}
 		if want == "" {
@@ -315,18 +313,35 @@ func TestFailingRunsAreRecorded(t *testing.T) {
 		if r.Status != store.StatusFailed || r.Error != want {
 			t.Errorf("run %d: %s %q, want failed %q", r.Index, r.Status, r.Error, want)
 		}
-		if r.Index >= 6 && !strings.Contains(r.Config, "eta: 2") {
-			t.Errorf("run %d: the failed config is not kept: %q", r.Index, r.Config)
-		}
 	}
 	// Resume skips failed runs unless asked to retry them.
 	calls.Store(0)
-	if sum, err := Execute(ctx, sw, st, fn, Options{Resume: true}); err != nil || calls.Load() != 0 || sum.Skipped != 12 {
+	if sum, err := Execute(ctx, sw, st, fn, Options{Resume: true}); err != nil || calls.Load() != 0 || sum.Skipped != 6 {
 		t.Fatalf("resume: %+v, %v, %d calls", sum, err, calls.Load())
 	}
 	sum, err = Execute(ctx, sw, st, fn, Options{Resume: true, RetryFailed: true})
-	if err != nil || calls.Load() != 2 || sum != (Summary{Runs: 12, Failed: 8, Skipped: 4}) {
+	if err != nil || calls.Load() != 2 || sum != (Summary{Runs: 6, Failed: 2, Skipped: 4}) {
 		t.Fatalf("retry: %+v, %v, %d calls", sum, err, calls.Load())
+	}
+}
+
+// TestInvalidCellStopsTheSweepBeforeItStarts: eta 2 (out of range) used to start the
+// sweep and fail its runs one by one. Every cell is checked first, in every shard: a
+// shard whose own cells are fine still refuses a grid with a bad cell elsewhere.
+func TestInvalidCellStopsTheSweepBeforeItStarts(t *testing.T) {
+	ctx := context.Background()
+	sw := mustLoad(t, "name: bad\ngrid:\n  metrics.eta: [0.01, 2]\nseeds: [1, 2]\n")
+	for _, shard := range []Shard{{}, {Index: 0, Count: 2}, {Index: 1, Count: 2}} {
+		st := openStore(t, "runs.db")
+		var calls atomic.Int64
+		fn := func(ctx context.Context, run Run, rec Recorder) error { calls.Add(1); return testRun(ctx, run, rec) }
+		_, err := Execute(ctx, sw, st, fn, Options{Shard: shard})
+		if !errors.Is(err, ErrInvalidCell) || !strings.Contains(err.Error(), "run eta=2,seed=1: invalid config: metrics.eta: must be in (0, 1), got 2") {
+			t.Errorf("shard %v: err %v, want ErrInvalidCell naming run eta=2,seed=1 and the key", shard, err)
+		}
+		if runs, _ := st.List(ctx); len(runs) != 0 || calls.Load() != 0 {
+			t.Errorf("shard %v: %d runs in the store, %d started; want none", shard, len(runs), calls.Load())
+		}
 	}
 }
 
