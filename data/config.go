@@ -525,12 +525,6 @@ func (v *validator) nonNegative(path string, x float64) {
 	}
 }
 
-func (v *validator) finiteNum(path string, x float64) {
-	if !finite(x) {
-		v.add(path, "must be a finite number, got %g", x)
-	}
-}
-
 func (v *validator) prob(path string, x float64) {
 	if !(x >= 0 && x <= 1) {
 		v.add(path, "must be in [0, 1], got %g", x)

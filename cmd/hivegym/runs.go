@@ -98,6 +98,10 @@ type runJSON struct {
 	Status string          `json:"status"`
 	Error  string          `json:"error"`
 	Shard  string          `json:"shard"`
+	// Owner is the process running a running run ("host/pid"); Stale says that process
+	// is gone (killed): a resumed sweep runs it again.
+	Owner string `json:"owner,omitempty"`
+	Stale bool   `json:"stale,omitempty"`
 }
 
 func toRunJSON(r store.Run) runJSON {
@@ -120,6 +124,15 @@ func runRunsList(ctx context.Context, opts *runsListOptions) error {
 	if err != nil {
 		return err
 	}
+	owners, err := st.Owners(ctx)
+	if err != nil {
+		return err
+	}
+	// stale: a running run whose process is gone.
+	stale := func(r store.Run) bool {
+		o, ok := owners[r.ID]
+		return r.Status == store.StatusRunning && (!ok || !store.Alive(o))
+	}
 	var runs []store.Run
 	for _, r := range all {
 		if opts.Sweep == "" || r.Sweep == opts.Sweep {
@@ -132,22 +145,41 @@ func runRunsList(ctx context.Context, opts *runsListOptions) error {
 			Runs  []runJSON `json:"runs"`
 		}{Store: st.Path(), Runs: []runJSON{}}
 		for _, r := range runs {
-			doc.Runs = append(doc.Runs, toRunJSON(r))
+			j := toRunJSON(r)
+			if r.Status == store.StatusRunning {
+				j.Owner, j.Stale = owners[r.ID], stale(r)
+			}
+			doc.Runs = append(doc.Runs, j)
 		}
 		return writeJSON(opts.IO.Out, doc)
 	}
 	tw := tabwriter.NewWriter(opts.IO.Out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSWEEP\t#\tSTATUS\tSEED\tNAME\tERROR")
 	counts := map[store.Status]int{}
+	nStale := 0
 	for _, r := range runs {
 		counts[r.Status]++
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\t%s\n", r.ID, r.Sweep, r.Index, r.Status, r.Seed, r.Name, oneLine(r.Error, 60))
+		status, note := string(r.Status), oneLine(r.Error, 60)
+		if stale(r) {
+			nStale++
+			status = "stale"
+			note = "its process is gone"
+			if o := owners[r.ID]; o != "" {
+				note = "its process " + o + " is gone"
+			}
+			note += "; sweep --resume runs it again"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\t%s\n", r.ID, r.Sweep, r.Index, status, r.Seed, r.Name, note)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(opts.IO.Out, "%d runs: %d done, %d failed, %d running, %d pending\n", len(runs),
-		counts[store.StatusDone], counts[store.StatusFailed], counts[store.StatusRunning], counts[store.StatusPending])
+	staleNote := ""
+	if nStale > 0 {
+		staleNote = fmt.Sprintf(" (%d stale)", nStale)
+	}
+	_, err = fmt.Fprintf(opts.IO.Out, "%d runs: %d done, %d failed, %d running%s, %d pending\n", len(runs),
+		counts[store.StatusDone], counts[store.StatusFailed], counts[store.StatusRunning], staleNote, counts[store.StatusPending])
 	return err
 }
 

@@ -41,6 +41,12 @@ var migrations = []string{
 		value  REAL,                    -- NULL is NaN
 		PRIMARY KEY (run, scope, key, metric)
 	) WITHOUT ROWID;`,
+	// 2: who is running a run, so that two sweeps on one store do not both run it and a
+	// run whose process died shows as stale (claim.go).
+	`CREATE TABLE claims (
+		run   TEXT PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+		owner TEXT NOT NULL             -- "host/pid" of the process running it
+	) WITHOUT ROWID;`,
 }
 
 // SchemaVersion is the schema version this program writes: the number of migrations.

@@ -34,7 +34,7 @@ func TestOpenCreatesLatestSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, err := s.Version(ctx); err != nil || v != SchemaVersion() || v != 1 {
+	if v, err := s.Version(ctx); err != nil || v != SchemaVersion() || v != 2 {
 		t.Fatalf("version %d, %v; want %d", v, err, SchemaVersion())
 	}
 	if err := s.Add(ctx, testRun("a", 0)); err != nil {

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -45,11 +46,15 @@ type Options struct {
 	Shard Shard
 	// Resume continues a store that already holds runs of this sweep: runs it holds as
 	// done, or as failed unless RetryFailed, are skipped; pending and running ones (left
-	// by an interrupted or killed sweep) are run again. Without Resume, a store that
-	// already holds any of the runs is an error (ErrStoreHasRuns).
+	// by an interrupted or killed sweep) are run again, unless another live process
+	// has claimed them (store.Claim): two sweeps resumed on one store share its runs.
+	// Without Resume, a store that already holds any of the runs is an error
+	// (ErrStoreHasRuns).
 	Resume bool
 	// RetryFailed, with Resume, runs the failed runs again too.
 	RetryFailed bool
+	// Owner names this sweep in the store's claims; "" means store.Owner() (host/pid).
+	Owner string
 	// Started, when set, is called once the store is ready and before any run starts,
 	// with the runs of the shard, those skipped and those to run (Pending).
 	Started func(Summary)
@@ -75,6 +80,9 @@ type Summary struct {
 	Failed  int // finished as failed by this call
 	Skipped int // finished before this call (Resume)
 	Pending int // not finished: interrupted, or never started
+	// Elsewhere counts the runs another live process had claimed (a second sweep on
+	// the same store); this call left them to it. They are not in Pending.
+	Elsewhere int
 }
 
 // ErrStoreHasRuns is returned by Execute without Resume when the store already holds runs
@@ -191,6 +199,7 @@ func Execute(ctx context.Context, sw *Sweep, st *store.Store, fn RunFunc, opts O
 	defer cancelRuns()
 	c := &committer{ctx: wctx, st: st, todo: todo, results: make([]*result, len(todo)), progress: opts.Progress, sum: &sum}
 
+	owner := cmp.Or(opts.Owner, store.Owner())
 	var g errgroup.Group
 	g.SetLimit(workers)
 	for p, r := range todo {
@@ -205,11 +214,16 @@ func Execute(ctx context.Context, sw *Sweep, st *store.Store, fn RunFunc, opts O
 			if r.Err != nil {
 				res = &result{status: store.StatusFailed, err: r.Err.Error()}
 			} else {
-				if err := st.SetStatus(wctx, r.ID, store.StatusRunning, ""); err != nil {
+				ok, err := st.Claim(wctx, r.ID, owner, store.Alive)
+				if err != nil {
 					cancelRuns()
 					return err
 				}
-				res = runOne(runCtx, fn, r)
+				if ok {
+					res = runOne(runCtx, fn, r)
+				} else {
+					res = &result{elsewhere: true}
+				}
 			}
 			if err := c.put(p, res); err != nil {
 				cancelRuns()
@@ -280,6 +294,7 @@ type result struct {
 	status      store.Status // done, failed, or pending (interrupted)
 	err         string
 	interrupted bool
+	elsewhere   bool // claimed by another process: not run here
 	res         store.Result
 }
 
@@ -349,6 +364,11 @@ func (c *committer) flush() error {
 
 func (c *committer) write(p int) error {
 	r, run := c.results[p], c.todo[p]
+	if r.elsewhere {
+		c.sum.Pending--
+		c.sum.Elsewhere++
+		return nil
+	}
 	if r.interrupted {
 		return c.st.SetStatus(c.ctx, run.ID, store.StatusPending, "")
 	}

@@ -11,9 +11,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hivegym/hivegym/experiments/store"
 	"github.com/hivegym/hivegym/internal/rng"
+	"golang.org/x/sync/errgroup"
 )
 
 // grid2x2x3 is the acceptance sweep: a 2 x 2 grid times 3 seeds.
@@ -426,5 +428,62 @@ func TestExecuteBadOptions(t *testing.T) {
 	}
 	if _, err := Execute(context.Background(), sw, st, testRun, Options{Shard: Shard{Index: 2, Count: 2}}); err == nil {
 		t.Error("shard 2/2 accepted")
+	}
+}
+
+// TestTwoResumedSweepsShareTheStore: two `sweep --resume` on one store used to both run
+// every pending run. Each run is claimed in the store first, so together they run each
+// run once; a run whose claimant died is taken over.
+func TestTwoResumedSweepsShareTheStore(t *testing.T) {
+	ctx := context.Background()
+	sw := mustLoad(t, "name: share\ngrid:\n  metrics.eta: [0.01, 0.02, 0.03, 0.04]\nseeds: [1, 2, 3]\n")
+	path := filepath.Join(t.TempDir(), "runs.db")
+	var mu sync.Mutex
+	ran := map[string]int{}
+	fn := func(ctx context.Context, run Run, rec Recorder) error {
+		mu.Lock()
+		ran[run.ID]++
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond) // let the other sweep reach the same runs
+		return testRun(ctx, run, rec)
+	}
+	// The store holds the runs as pending, as a first sweep interrupted before any ran.
+	st0, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	interrupted, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := Execute(interrupted, sw, st0, fn, Options{}); err == nil {
+		t.Fatal("a cancelled sweep returned no error")
+	}
+	st0.Close()
+
+	sums := make([]Summary, 2)
+	var g errgroup.Group
+	for i := range sums {
+		g.Go(func() error {
+			st, err := store.Open(path)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			sums[i], err = Execute(ctx, sw, st, fn, Options{Resume: true, Workers: 2, Owner: fmt.Sprintf("host/%d", 100+i)})
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if len(ran) != 12 {
+		t.Fatalf("%d distinct runs ran, want 12", len(ran))
+	}
+	for id, n := range ran {
+		if n != 1 {
+			t.Errorf("run %s ran %d times", id, n)
+		}
+	}
+	if d := sums[0].Done + sums[1].Done; d != 12 || sums[0].Pending+sums[1].Pending != 0 {
+		t.Errorf("summaries %+v and %+v: want 12 done between them, none pending", sums[0], sums[1])
 	}
 }
