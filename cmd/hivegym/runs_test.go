@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -173,5 +174,50 @@ func TestRunsMergeConflict(t *testing.T) {
 	code, stdout, _ = runCLI(t, "runs", "list", "--store", merged)
 	if code != 0 || !strings.Contains(stdout, fmt.Sprintf("%d runs", len(ids))) {
 		t.Fatalf("after a failed merge into an existing store: %d %q", code, stdout)
+	}
+}
+
+// TestRunsListShowsStaleRuns: after kill -9 a sweep's runs stayed "running" in runs list
+// forever. A running run whose process is gone shows as stale.
+func TestRunsListShowsStaleRuns(t *testing.T) {
+	out, ids := smallStore(t)
+	st, err := store.OpenExisting(filepath.Join(out, "runs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	host, _ := os.Hostname()
+	dead := host + "/" + strconv.Itoa(1<<30) // a pid that cannot exist: a killed sweep
+	for i, owner := range []string{dead, store.Owner()} {
+		if err := st.SetStatus(ctx, ids[i], store.StatusPending, ""); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := st.Claim(ctx, ids[i], owner, store.Alive); !ok || err != nil {
+			t.Fatalf("claim: %v %v", ok, err)
+		}
+	}
+	st.Close()
+	code, stdout, stderr := runCLI(t, "runs", "list", "--store", out)
+	if code != 0 {
+		t.Fatalf("runs list: %d %s", code, stderr)
+	}
+	lines := strings.Split(stdout, "\n")
+	var staleLine, liveLine string
+	for _, l := range lines {
+		if strings.HasPrefix(l, ids[0]) {
+			staleLine = l
+		}
+		if strings.HasPrefix(l, ids[1]) {
+			liveLine = l
+		}
+	}
+	if !strings.Contains(staleLine, " stale ") || !strings.Contains(staleLine, dead+" is gone") {
+		t.Errorf("the killed sweep's run: %q, want stale naming %s", staleLine, dead)
+	}
+	if !strings.Contains(liveLine, " running ") || strings.Contains(liveLine, "stale") {
+		t.Errorf("a live process's run: %q, want running", liveLine)
+	}
+	if !strings.Contains(stdout, "2 running (1 stale)") {
+		t.Errorf("summary line: %q", stdout)
 	}
 }
