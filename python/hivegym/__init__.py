@@ -2,6 +2,8 @@
 
 - `VecEnv`: the batched API, every decision of K environments at once as numpy arrays.
 - `parallel_env(...)`: the market as a PettingZoo ParallelEnv (needs pettingzoo).
+- `hivegym.checkpoint`: load a `hivegym train` checkpoint into numpy or PyTorch, act with
+  it, and save a policy trained in Python for `hivegym eval` (needs safetensors).
 """
 
 from __future__ import annotations

@@ -78,6 +78,9 @@ def _load() -> ctypes.CDLL:
     lib.hg_wealth.restype = i64
     lib.hg_rule_episode.argtypes = [i64, u64, ctypes.c_void_p, ctypes.c_void_p, i64]
     lib.hg_rule_episode.restype = i32
+    lib.hg_policy_greedy.argtypes = [cp, ctypes.c_void_p, i64, ctypes.c_void_p, i64, i64]
+    lib.hg_policy_greedy.argtypes += [ctypes.c_void_p, ctypes.c_char_p, i64]
+    lib.hg_policy_greedy.restype = i32
     return lib
 
 
