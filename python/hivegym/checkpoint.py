@@ -36,9 +36,14 @@ def _read(path: str | Path) -> tuple[dict[str, npt.NDArray[Any]], dict[str, str]
     from safetensors import safe_open
     from safetensors.numpy import load_file
 
-    tensors = load_file(str(path))
-    with safe_open(str(path), framework="np") as f:
-        meta = dict(f.metadata() or {})
+    try:
+        tensors = load_file(str(path))
+        with safe_open(str(path), framework="np") as f:
+            meta = dict(f.metadata() or {})
+    except OSError:
+        raise
+    except Exception as e:  # safetensors' own error type for a malformed file
+        raise ValueError(f"{path}: not a safetensors checkpoint: {e}") from None
     return tensors, meta
 
 
