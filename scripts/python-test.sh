@@ -33,6 +33,6 @@ if [ "${1:-}" = "--bench" ]; then
 	shift
 	exec "$VENV/bin/python" python/bench.py "$@"
 fi
-"$VENV/bin/ruff" check python/
-"$VENV/bin/ruff" format --check python/
+"$VENV/bin/ruff" check python/ examples/python/
+"$VENV/bin/ruff" format --check python/ examples/python/
 cd python && exec ../"$VENV/bin/python" -m pytest -q "$@"

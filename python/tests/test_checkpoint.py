@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -173,3 +174,36 @@ def test_save_refuses_a_policy_of_another_shape(run_dir: Path, tmp_path: Path) -
         checkpoint.Policy(
             weights=[np.full((2, 2), np.nan, np.float32)], biases=[np.zeros(2, np.float32)]
         )
+
+
+def test_example_trains_and_evaluates(hivegym_bin: Path, tmp_path: Path) -> None:
+    """examples/python/train_ppo.py, for one short iteration: trains from Python, saves a
+    checkpoint, and `hivegym eval` scores it (exit 0, the table on stdout)."""
+    script = REPO / "examples" / "python" / "train_ppo.py"
+    env = dict(os.environ, PYTHONPATH=str(REPO / "python"))
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "--iterations",
+            "1",
+            "--episode-ticks",
+            "48",
+            "--num-envs",
+            "1",
+            "--eval-episodes",
+            "2",
+            "--out",
+            str(tmp_path / "run"),
+            "--hivegym",
+            str(hivegym_bin),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "iteration=1 charts/episodic_return=" in out.stdout
+    assert "providers/cost-plus" in out.stdout
+    assert (tmp_path / "run" / "checkpoints" / "providers-python.safetensors").is_file()
