@@ -56,7 +56,7 @@ type GroupConfig struct {
 	// negotiation (a provider starting a job the client accepted, a client retrying its
 	// escrow lock, every treasury decision): "scripted" (the scripted adapter's rules,
 	// Protocol) or "learned" (the group's policy, over the whole action space). The
-	// default, "", is scripted for ppo groups and learned for the others (a scripted
+	// default, "", is scripted for ppo and league groups and learned for the others (a scripted
 	// strategy runs its own steps anyway). Baselines swapped in for a group keep its
 	// protocol, so an evaluation compares negotiation with negotiation.
 	Protocol string `yaml:"protocol"`
@@ -64,6 +64,8 @@ type GroupConfig struct {
 	// number of agents instead. Exactly one of them is set.
 	Share float64 `yaml:"share"`
 	Count int     `yaml:"count"`
+	// League is the pool of a league group (kind league): opponents drawn per episode.
+	League *LeagueConfig `yaml:"league,omitempty"`
 }
 
 // Population is the population section: the policy groups, in order.
@@ -89,6 +91,7 @@ func (p Population) Clone() Population {
 			}
 			out[i].Params = m
 		}
+		out[i].League = out[i].League.clone()
 	}
 	return out
 }
@@ -107,7 +110,7 @@ func (g *GroupConfig) ScriptedProtocol() bool {
 	case ProtocolLearned:
 		return false
 	}
-	return g.Kind == KindPPO
+	return g.Kind == KindPPO || g.Kind == KindLeague
 }
 
 // Learning reports whether the group learns (ppo or dsr).
@@ -125,8 +128,8 @@ func (g *GroupConfig) StrategyName() string {
 	return "cost-plus"
 }
 
-// ReportKind is the group's kind as run.json and metrics.json give it: ppo, dsr or
-// scripted (random-legal counts as scripted).
+// ReportKind is the group's kind as run.json and metrics.json give it: ppo, dsr,
+// scripted (random-legal counts as scripted) or league.
 func (g *GroupConfig) ReportKind() string {
 	if g.Kind == KindRandom {
 		return KindScripted
@@ -184,8 +187,13 @@ func (p Population) Validate() error {
 			if g.Opening != 0 && (!(g.Opening > 0) || g.Opening > 100) {
 				add(i, "opening", "must be in (0, 100] (0: the default), got %g", g.Opening)
 			}
+		case KindLeague:
+			errs = append(errs, fieldpath.Under("["+strconv.Itoa(i)+"]", p.validateLeague(g)))
 		default:
-			add(i, "kind", "must be one of %s, %s, %s, %s, got %q", KindPPO, KindDSR, KindScripted, KindRandom, g.Kind)
+			add(i, "kind", "must be one of %s, %s, %s, %s, %s, got %q", KindPPO, KindDSR, KindScripted, KindRandom, KindLeague, g.Kind)
+		}
+		if g.League != nil && g.Kind != KindLeague {
+			add(i, "league", "only a league group has a pool (kind: %s)", KindLeague)
 		}
 		switch g.Protocol {
 		case "", ProtocolScripted, ProtocolLearned:

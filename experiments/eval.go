@@ -418,6 +418,7 @@ func (ev *evaluator) runVariant(ctx context.Context, v int, total int) error {
 	if err != nil {
 		return err
 	}
+	var leagues []*LeaguePool
 	for g := range vr.pop {
 		gc := &vr.pop[g]
 		switch gc.Kind {
@@ -438,6 +439,16 @@ func (ev *evaluator) runVariant(ctx context.Context, v int, total int) error {
 			}
 			p.Learner = l
 			r.policies[g] = p
+		case agents.KindLeague:
+			var pool *LeaguePool
+			if ev.opts.Trained != nil {
+				pool = ev.opts.Trained.Leagues[gc.Name]
+			}
+			if pool == nil {
+				return fmt.Errorf("experiments: no league pool for group %s", gc.Name)
+			}
+			r.policies[g] = pool.policy
+			leagues = append(leagues, pool)
 		default:
 			if r.policies[g], err = scriptedPolicy(gc); err != nil {
 				return err
@@ -468,6 +479,9 @@ func (ev *evaluator) runVariant(ctx context.Context, v int, total int) error {
 			seeds[j] = ev.seeds[min(lo+j, hi-1)]
 		}
 		streams = streamsFor(ev.opts.Seed, "eval.act."+vr.name+"."+strconv.Itoa(round), vr.pop, streams)
+		for _, p := range leagues {
+			p.evalDraw(ev.opts.Seed, round, k)
+		}
 		var tw *market.TraceWriter
 		if round == 0 && ev.opts.Out != "" {
 			ev.threads[v] = &threadSampler{max: maxThreads, e: r.vec.Envs[0], threads: map[int64]*threadRec{}}

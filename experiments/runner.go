@@ -82,6 +82,9 @@ func scriptedPolicy(g *agents.GroupConfig) (agents.Policy, error) {
 	case agents.KindScripted:
 		return agents.NewScripted(g.Name, g.StrategyName(), g.Params, g.Opening)
 	}
+	if g.Kind == agents.KindLeague {
+		return nil, fmt.Errorf("experiments: group %s is a league group: league pools play in training and evaluation (hivegym train, eval), not here", g.Name)
+	}
 	return nil, fmt.Errorf("experiments: group %s of kind %s has no scripted policy", g.Name, g.Kind)
 }
 

@@ -239,6 +239,8 @@ type TrainResult struct {
 type Trained struct {
 	PPO map[string]*ppo.Learner
 	DSR map[string]*dsr.Learner
+	// Leagues holds the pool of each league group, as it stood at the end of training.
+	Leagues map[string]*LeaguePool
 	// Iteration is the iteration the learners were saved or trained at.
 	Iteration int
 }
@@ -265,6 +267,13 @@ type trainer struct {
 	values  []float32
 	endObs  []float32
 	pnl     []*pnlAcc // per env, with the pnl reward
+	// League groups (league.go): their pools, population indexes and league.csv rows;
+	// envRet and envN are each env's learning-group rewards and agents this iteration.
+	leagues    []*LeaguePool
+	leagueOf   []int
+	leagueRows []leagueRow
+	envRet     []float64
+	envN       []int
 }
 
 // pnlAcc accrues the pnl reward of every agent of one environment, tick by tick (it runs
@@ -454,12 +463,19 @@ func Train(ctx context.Context, cfg Config, opts TrainOptions) (res *TrainResult
 			p.Learn = true
 			t.dsrPol[g] = p
 			t.r.policies[g] = p
+		case agents.KindLeague:
+			// initLeagues, below.
 		default:
 			if t.r.policies[g], err = scriptedPolicy(gc); err != nil {
 				return nil, err
 			}
 		}
 	}
+
+	if err := t.initLeagues(); err != nil {
+		return nil, err
+	}
+	t.envRet, t.envN = make([]float64, tc.NumEnvs), make([]int, tc.NumEnvs)
 
 	start := 0
 	if opts.Out != "" {
@@ -468,6 +484,9 @@ func Train(ctx context.Context, cfg Config, opts TrainOptions) (res *TrainResult
 		}
 		if opts.Resume {
 			if start, err = t.restore(); err != nil {
+				return nil, err
+			}
+			if err := t.restoreLeagues(start); err != nil {
 				return nil, err
 			}
 		} else if _, err := os.Stat(filepath.Join(opts.Out, "run.json")); err == nil {
@@ -502,6 +521,10 @@ func Train(ctx context.Context, cfg Config, opts TrainOptions) (res *TrainResult
 			seeds[k] = episodeSeed(cfg.Seed, "train.episode", it, k)
 		}
 		streams = streamsFor(cfg.Seed, "train.act."+strconv.Itoa(it), t.pop, streams)
+		if err := t.snapshots(it, false); err != nil {
+			return res, err
+		}
+		t.drawLeagues(it)
 		decisions, err := t.rollout(ctx, seeds, streams)
 		if err != nil {
 			t.discard()
@@ -517,6 +540,7 @@ func Train(ctx context.Context, cfg Config, opts TrainOptions) (res *TrainResult
 			return res, err
 		}
 		res.Decisions += decisions
+		t.observeLeagues(it)
 		if err := t.update(it + 1); err != nil {
 			return res, err
 		}
@@ -557,6 +581,8 @@ func (t *trainer) rollout(ctx context.Context, seeds []uint64, streams []*rand.R
 	clear(t.ret)
 	clear(t.agentsN)
 	clear(t.dec)
+	clear(t.envRet)
+	clear(t.envN)
 	var total int64
 	h := episodeHooks{
 		begin: func(k int, e *env.Env) {
@@ -589,6 +615,9 @@ func (t *trainer) rollout(ctx context.Context, seeds []uint64, streams []*rand.R
 				return nil
 			}
 			t.ret[g] += rew
+			if t.pop[g].Learning() {
+				t.envRet[k] += rew
+			}
 			if b.Decisions[i].Kind != 0 {
 				t.dec[g]++
 				total++
@@ -632,6 +661,9 @@ func (t *trainer) rollout(ctx context.Context, seeds []uint64, streams []*rand.R
 			t.counts = t.r.agentCounts(k, t.counts)
 			for g, c := range t.counts {
 				t.agentsN[g] += c
+				if t.pop[g].Learning() {
+					t.envN[k] += c
+				}
 			}
 			return t.flushEnds(k)
 		},
@@ -784,6 +816,9 @@ func (t *trainer) checkpoint(res *TrainResult, it int) error {
 			res.Checkpoints = append(res.Checkpoints, path)
 		}
 	}
+	if err := t.writeLeague(); err != nil {
+		return err
+	}
 	return t.writeCurves()
 }
 
@@ -836,7 +871,10 @@ func runGroups(cfg *Config) []RunGroup {
 
 // trained returns the learners at iteration it.
 func (t *trainer) trained(it int) *Trained {
-	tr := &Trained{PPO: map[string]*ppo.Learner{}, DSR: map[string]*dsr.Learner{}, Iteration: it}
+	tr := &Trained{PPO: map[string]*ppo.Learner{}, DSR: map[string]*dsr.Learner{}, Leagues: map[string]*LeaguePool{}, Iteration: it}
+	for _, p := range t.leagues {
+		tr.Leagues[p.gc.Name] = p
+	}
 	for g := range t.pop {
 		if t.ppoPol[g] != nil {
 			tr.PPO[t.pop[g].Name] = t.ppoPol[g].Learner
@@ -987,6 +1025,9 @@ func LoadTrained(dir string, cfg Config) (*Trained, error) {
 			}
 			tr.DSR[gc.Name] = l
 		}
+	}
+	if tr.Leagues, err = loadLeagues(dir, &cfg, tr.Iteration, e.NumActions(), want); err != nil {
+		return nil, err
 	}
 	return tr, nil
 }

@@ -184,6 +184,9 @@ func runSimulate(ctx context.Context, opts *simulateOptions) error {
 func revalidate(configFile string, cfg *experiments.Config) error {
 	err := cfg.Validate()
 	if err == nil {
+		err = experiments.CheckLeagues(*cfg)
+	}
+	if err == nil {
 		return nil
 	}
 	if configFile == "" {
