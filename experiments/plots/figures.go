@@ -636,6 +636,9 @@ type ErrorBars struct {
 	Series []ErrSeries
 	// LogX draws the x axis on a log scale (every x must then be positive).
 	LogX bool
+	// Points leaves out the lines joining a series' points (x values that are
+	// categories with no order).
+	Points bool
 }
 
 // Plot builds the gonum plot of the figure.
@@ -703,7 +706,7 @@ func (f *ErrorBars) Plot() (*plot.Plot, error) {
 		}
 		drawn = true
 		var thumbs []plot.Thumbnailer
-		if len(pts) > 1 {
+		if len(pts) > 1 && !f.Points {
 			l, err := plotter.NewLine(pts)
 			if err != nil {
 				return nil, fmt.Errorf("plots: series %q: %w", s.Name, err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hivegym/hivegym/experiments"
 	"github.com/hivegym/hivegym/experiments/scoreboard"
+	"github.com/hivegym/hivegym/experiments/tournament"
 )
 
 // Options tunes a report. The zero value is a good default.
@@ -59,7 +60,7 @@ func Generate(ctx context.Context, dirs []string, out string, opts Options) (Res
 	if out == "" {
 		return Result{}, errors.New("report: no output directory")
 	}
-	dirs, storePath, boardPaths, err := expandDirs(dirs)
+	dirs, storePath, boardPaths, tourPaths, err := expandDirs(dirs)
 	if err != nil {
 		return Result{}, err
 	}
@@ -74,7 +75,19 @@ func Generate(ctx context.Context, dirs []string, out string, opts Options) (Res
 		}
 		boards = append(boards, d)
 	}
-	if len(dirs) == 0 && opts.Store == "" && opts.Sweeps == nil && len(boards) == 0 {
+	var tours []*tournament.Results
+	for _, p := range tourPaths {
+		r, err := tournament.ReadResults(p)
+		if err != nil {
+			var ee *experiments.Error
+			if errors.As(err, &ee) {
+				return Result{}, err
+			}
+			return Result{}, &experiments.Error{File: p, Msg: err.Error()}
+		}
+		tours = append(tours, r)
+	}
+	if len(dirs) == 0 && opts.Store == "" && opts.Sweeps == nil && len(boards) == 0 && len(tours) == 0 {
 		return Result{}, errors.New("report: no run directories")
 	}
 	var runs []*runDir
@@ -117,7 +130,7 @@ func Generate(ctx context.Context, dirs []string, out string, opts Options) (Res
 	}
 	defer os.RemoveAll(stage)
 	b := newBuilder(ctx, stage, opts, runs)
-	b.boards = boards
+	b.boards, b.tours = boards, tours
 	pg, err := b.build(sweeps)
 	if err != nil {
 		return Result{}, err
@@ -144,25 +157,27 @@ func Generate(ctx context.Context, dirs []string, out string, opts Options) (Res
 }
 
 // expandDirs checks that every argument is a directory. One with no run.json but a
-// scoreboard.json is a scoreboard's output directory: its scoreboard.json is returned
-// (the scoreboard section shows it; its store is not reported as a sweep). One with no
-// run.json but a runs.db is a sweep's output directory: it is dropped from the run
-// directories and its store returned (the first such one), so that its sweeps are
-// reported. Its runs are not pooled into the other sections: they differ in their
-// swept values.
-func expandDirs(dirs []string) ([]string, string, []string, error) {
-	var out, boards []string
-	store := ""
+// scoreboard.json is a scoreboard's output directory, and one with a tournament.json a
+// tournament's: their documents are returned (the scoreboard and tournament sections
+// show them; their stores are not reported as sweeps). One with no run.json but a
+// runs.db is a sweep's output directory: it is dropped from the run directories and its
+// store returned (the first such one), so that its sweeps are reported. Its runs are not
+// pooled into the other sections: they differ in their swept values.
+func expandDirs(dirs []string) (out []string, store string, boards, tours []string, err error) {
 	for _, d := range dirs {
 		fi, err := os.Stat(d)
 		if err != nil {
-			return nil, "", nil, &experiments.Error{File: d, Msg: "no such run directory"}
+			return nil, "", nil, nil, &experiments.Error{File: d, Msg: "no such run directory"}
 		}
 		if !fi.IsDir() {
-			return nil, "", nil, &experiments.Error{File: d, Msg: "not a directory (want a run directory)"}
+			return nil, "", nil, nil, &experiments.Error{File: d, Msg: "not a directory (want a run directory)"}
 		}
 		if !exists(filepath.Join(d, fileRun)) && exists(filepath.Join(d, fileScoreboard)) {
 			boards = append(boards, filepath.Join(d, fileScoreboard))
+			continue
+		}
+		if !exists(filepath.Join(d, fileRun)) && exists(filepath.Join(d, fileTournament)) {
+			tours = append(tours, filepath.Join(d, fileTournament))
 			continue
 		}
 		if exists(filepath.Join(d, fileRun)) || !exists(filepath.Join(d, fileStore)) {
@@ -173,7 +188,7 @@ func expandDirs(dirs []string) ([]string, string, []string, error) {
 			store = filepath.Join(d, fileStore)
 		}
 	}
-	return out, store, boards, nil
+	return out, store, boards, tours, nil
 }
 
 func exists(p string) bool {

@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"fmt"
-	"github.com/hivegym/hivegym/experiments/scoreboard"
 	"math"
 	"path/filepath"
 	"regexp"
@@ -12,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/hivegym/hivegym/experiments/plots"
+	"github.com/hivegym/hivegym/experiments/scoreboard"
+	"github.com/hivegym/hivegym/experiments/tournament"
 	"github.com/hivegym/hivegym/internal/confint"
 	"github.com/hivegym/hivegym/internal/jsonfloat"
 	"gonum.org/v1/plot"
@@ -30,6 +31,7 @@ type builder struct {
 	figs   []string // img/... in the order drawn
 	used   map[string]bool
 	boards []*scoreboard.Doc
+	tours  []*tournament.Results
 }
 
 func newBuilder(ctx context.Context, out string, opts Options, runs []*runDir) *builder {
@@ -86,7 +88,7 @@ func (b *builder) build(sweeps []SweepResults) (*page, error) {
 		}
 	}
 	steps := []func() (*section, error){
-		b.overview, b.scoreboards, b.metrics, b.learning, b.equity, b.distributions, b.market, b.actions, b.series, b.threads,
+		b.overview, b.scoreboards, b.tournaments, b.metrics, b.learning, b.equity, b.distributions, b.market, b.actions, b.series, b.threads,
 		func() (*section, error) { return b.sweep(sweeps) },
 	}
 	for _, step := range steps {

@@ -2,6 +2,7 @@ package tournament
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -132,7 +133,7 @@ func (r *Results) WriteTable(w io.Writer) error {
 
 // WriteFiles writes payoff.csv, ratings.csv, compare.csv (when there are comparisons)
 // and tournament.json into dir.
-func (r *Results) WriteFiles(dir string, json []byte) error {
+func (r *Results) WriteFiles(dir string, doc []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -175,7 +176,7 @@ func (r *Results) WriteFiles(dir string, json []byte) error {
 	if err := writeFile(filepath.Join(dir, RatingsCSV), b); err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(dir, ResultJSON), json)
+	return writeFile(filepath.Join(dir, ResultJSON), doc)
 }
 
 func writeFile(path string, b []byte) error {
@@ -184,4 +185,17 @@ func writeFile(path string, b []byte) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// ReadResults reads a tournament.json (the --json document).
+func ReadResults(path string) (*Results, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, &experiments.Error{File: path, Msg: err.Error()}
+	}
+	return &r, nil
 }
