@@ -64,6 +64,9 @@ type GroupConfig struct {
 	// number of agents instead. Exactly one of them is set.
 	Share float64 `yaml:"share"`
 	Count int     `yaml:"count"`
+	// Init is a PPO checkpoint a ppo group's learner starts from (a warm start: its
+	// actor and critic, with a fresh optimizer), relative to the working directory.
+	Init string `yaml:"init,omitempty"`
 	// League is the pool of a league group (kind league): opponents drawn per episode.
 	League *LeagueConfig `yaml:"league,omitempty"`
 }
@@ -191,6 +194,9 @@ func (p Population) Validate() error {
 			errs = append(errs, fieldpath.Under("["+strconv.Itoa(i)+"]", p.validateLeague(g)))
 		default:
 			add(i, "kind", "must be one of %s, %s, %s, %s, %s, got %q", KindPPO, KindDSR, KindScripted, KindRandom, KindLeague, g.Kind)
+		}
+		if g.Init != "" && g.Kind != KindPPO {
+			add(i, "init", "only a ppo group starts from a checkpoint")
 		}
 		if g.League != nil && g.Kind != KindLeague {
 			add(i, "league", "only a league group has a pool (kind: %s)", KindLeague)

@@ -63,7 +63,7 @@ func newLeaguePool(cfg *Config, gi int) (*LeaguePool, error) {
 		case e.Snapshot != "":
 			continue
 		case e.Checkpoint != "":
-			l, err := LoadPPOCheckpoint(e.Checkpoint, gc.Name+"/"+name, *cfg)
+			l, err := LoadPPOCheckpoint(e.Checkpoint, gc.Name+"/"+name, gc.Role, *cfg)
 			if err != nil {
 				var ee *Error
 				if errors.As(err, &ee) {
@@ -397,24 +397,45 @@ func (p *LeaguePool) evalDraw(seed uint64, round, k int) {
 	p.draw(&s, rng.New(seed, "eval.league."+p.gc.Name+"."+strconv.Itoa(round)), k)
 }
 
-// CheckLeagues checks the checkpoints of cfg's league pools: each must be a PPO policy
-// file of cfg's observation and action spaces (ReadPPOCheckpoint). Problems are
-// *fieldpath.Error values whose paths name the keys ("population[1].league.pool[2].checkpoint"),
-// for Locate.
-func CheckLeagues(cfg Config) error {
+// initFrom warm-starts learner l of ppo group g from the group's init checkpoint.
+func initFrom(l *ppo.Learner, cfg *Config, g int) error {
+	path := cfg.Population[g].Init
+	_, b, err := ReadPPOCheckpoint(path, cfg.Population[g].Role, *cfg)
+	if err == nil {
+		err = l.InitFrom(bytes.NewReader(b), nil)
+		if err != nil {
+			err = &Error{File: path, Msg: err.Error()}
+		}
+	}
+	var ee *Error
+	if errors.As(err, &ee) {
+		ee.Msg += fmt.Sprintf(" (population[%d].init)", g)
+	}
+	return err
+}
+
+// CheckCheckpoints checks the checkpoints cfg's population names (a ppo group's init,
+// league pool entries): each must be a PPO policy file of cfg's observation and action
+// spaces, trained for the group's role (ReadPPOCheckpoint). Problems are *fieldpath.Error values whose paths name the
+// keys ("population[1].league.pool[2].checkpoint"), for Locate.
+func CheckCheckpoints(cfg Config) error {
 	var errs []error
+	check := func(path, role, key string) {
+		if _, _, err := ReadPPOCheckpoint(path, role, cfg); err != nil {
+			errs = append(errs, fieldpath.Errorf(key, "%v", err))
+		}
+	}
 	for g := range cfg.Population {
 		gc := &cfg.Population[g]
+		if gc.Init != "" {
+			check(gc.Init, gc.Role, fmt.Sprintf("population[%d].init", g))
+		}
 		if gc.Kind != agents.KindLeague || gc.League == nil {
 			continue
 		}
 		for i := range gc.League.Pool {
-			e := &gc.League.Pool[i]
-			if e.Checkpoint == "" {
-				continue
-			}
-			if _, _, err := ReadPPOCheckpoint(e.Checkpoint, cfg); err != nil {
-				errs = append(errs, fieldpath.Errorf(fmt.Sprintf("population[%d].league.pool[%d].checkpoint", g, i), "%v", err))
+			if e := &gc.League.Pool[i]; e.Checkpoint != "" {
+				check(e.Checkpoint, gc.Role, fmt.Sprintf("population[%d].league.pool[%d].checkpoint", g, i))
 			}
 		}
 	}

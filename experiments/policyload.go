@@ -33,14 +33,17 @@ type PPOCheckpoint struct {
 	Config Config
 	// Meta is the file's metadata.
 	Meta map[string]string
+
+	fromRun bool // Config is the run directory's
 }
 
 // ReadPPOCheckpoint reads the PPO checkpoint at path and checks that it can act in an
 // environment of cfg: its algorithm is PPO and its observation and action spaces are
 // those of cfg's environment (Spaces, at run time). The network's hyperparameters come
 // from the run's config.yaml beside the checkpoints/ directory when there is one, else
-// from cfg. Problems are *Error values naming the file.
-func ReadPPOCheckpoint(path string, cfg Config) (*PPOCheckpoint, []byte, error) {
+// from cfg. With role set, a policy trained for the other role (Role) is refused.
+// Problems are *Error values naming the file.
+func ReadPPOCheckpoint(path, role string, cfg Config) (*PPOCheckpoint, []byte, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, &Error{File: path, Msg: readErrMsg(err)}
@@ -71,15 +74,37 @@ func ReadPPOCheckpoint(path string, cfg Config) (*PPOCheckpoint, []byte, error) 
 				return nil, nil, err
 			}
 			ck.Config = c
+			ck.fromRun = true
 		}
+	}
+	if got := ck.Role(); role != "" && got != "" && got != role {
+		return nil, nil, &Error{File: path, Msg: fmt.Sprintf("a %s policy (group %q), not a %s one", got, meta[checkpoint.MetaPolicy], role)}
 	}
 	return ck, b, nil
 }
 
+// Role is the role the policy was trained for: the file's MetaRole, or for a file
+// written before MetaRole in a run's checkpoints/ directory, the role of its group in
+// the run's config.yaml; "" when neither tells.
+func (ck *PPOCheckpoint) Role() string {
+	if r := ck.Meta[MetaRole]; r != "" {
+		return r
+	}
+	if !ck.fromRun {
+		return ""
+	}
+	for _, g := range ck.Config.Population {
+		if g.Name == ck.Meta[checkpoint.MetaPolicy] {
+			return g.Role
+		}
+	}
+	return ""
+}
+
 // LoadPPOCheckpoint reads a PPO checkpoint (ReadPPOCheckpoint) and returns its learner,
-// named name, ready to act in an environment of cfg.
-func LoadPPOCheckpoint(path, name string, cfg Config) (*ppo.Learner, error) {
-	ck, b, err := ReadPPOCheckpoint(path, cfg)
+// named name, ready to act for role in an environment of cfg.
+func LoadPPOCheckpoint(path, name, role string, cfg Config) (*ppo.Learner, error) {
+	ck, b, err := ReadPPOCheckpoint(path, role, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -452,6 +452,11 @@ func Train(ctx context.Context, cfg Config, opts TrainOptions) (res *TrainResult
 			if err != nil {
 				return nil, fmt.Errorf("group %s: %w", gc.Name, err)
 			}
+			if gc.Init != "" {
+				if err := initFrom(l, &cfg, g); err != nil {
+					return nil, err
+				}
+			}
 			t.ppoPol[g] = &agents.PPOPolicy{Learner: l}
 			t.bufs[g] = l.NewBuffer()
 			t.r.policies[g] = t.ppoPol[g]
@@ -773,6 +778,9 @@ func (t *trainer) curve(it int, group, metric string, v float64) error {
 const (
 	// MetaIteration is the number of training iterations done when the file was saved.
 	MetaIteration = "hivegym.train.iteration"
+	// MetaRole is the role of the group the policy was trained as (provider or client);
+	// loading it for the other role is refused (ReadPPOCheckpoint).
+	MetaRole = "hivegym.role"
 )
 
 // checkpointMeta is what every checkpoint of the run records and what a load checks.
@@ -795,6 +803,7 @@ func (t *trainer) checkpoint(res *TrainResult, it int) error {
 	meta[MetaIteration] = strconv.Itoa(it)
 	for g := range t.pop {
 		var buf bytes.Buffer
+		meta[MetaRole] = t.pop[g].Role
 		switch {
 		case t.ppoPol[g] != nil:
 			if err := t.ppoPol[g].Learner.Save(&buf, meta); err != nil {

@@ -236,3 +236,39 @@ func hasTensors(ts []checkpoint.Tensor, specs ...nn.MLPSpec) error {
 	}
 	return nil
 }
+
+// InitFrom sets l's actor and critic to those of the checkpoint read from r (a warm
+// start: fine-tuning a trained policy), checking want and the network spec as Restore
+// does. The optimizer, the update and sample counters and the seed stay l's own, so a
+// learning-rate or entropy schedule starts from its beginning. On error l is unchanged.
+func (l *Learner) InitFrom(r io.Reader, want map[string]string) error {
+	ts, meta, err := checkpoint.Load(r)
+	if err != nil {
+		return fmt.Errorf("ppo: init: %w", err)
+	}
+	if err := checkpoint.CheckFinite(ts); err != nil {
+		return fmt.Errorf("ppo: init: %w", err)
+	}
+	req := map[string]string{
+		checkpoint.MetaAlgorithm: Algorithm,
+		MetaObsSize:              strconv.Itoa(l.obsDim),
+		MetaActionSize:           strconv.Itoa(l.nActions),
+		checkpoint.MetaSpec:      l.Meta()[checkpoint.MetaSpec],
+	}
+	maps.Copy(req, want)
+	if err := checkpoint.CheckMeta(meta, req); err != nil {
+		return fmt.Errorf("ppo: init: %w", err)
+	}
+	actor, critic, opt, err := l.build()
+	if err != nil {
+		return err
+	}
+	if err := checkpoint.RestoreModule(actor, "", ts); err != nil {
+		return fmt.Errorf("ppo: init actor: %w", err)
+	}
+	if err := checkpoint.RestoreModule(critic, "", ts); err != nil {
+		return fmt.Errorf("ppo: init critic: %w", err)
+	}
+	l.actor, l.critic, l.opt = actor, critic, opt
+	return nil
+}

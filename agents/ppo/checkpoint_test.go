@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/hivegym/hivegym/agents/checkpoint"
+	"github.com/hivegym/hivegym/agents/nn"
 	"github.com/hivegym/hivegym/internal/rng"
 )
 
@@ -374,4 +375,73 @@ func TestLoadRefusesNonFiniteWeights(t *testing.T) {
 			t.Errorf("Restore with %v = %v; want an error containing %q", bad, err, want)
 		}
 	}
+}
+
+// InitFrom takes a trained learner's networks and nothing else: greedy actions and
+// values equal the source's on the same observations, while the update and sample
+// counters (and so the learning-rate schedule) start at zero; a mismatched file is
+// refused and leaves the learner as it was.
+func TestInitFromWarmStart(t *testing.T) {
+	src := trainPhases(t, chainLearner(t, 5), 1, 600, nil)
+	if src.Updates() == 0 {
+		t.Fatal("the source learner made no update")
+	}
+	dst := chainLearner(t, 77)
+	fresh, _ := dst.Params()
+	if trained, _ := src.Params(); sameParams(fresh, trained) {
+		t.Fatal("a fresh learner already has the trained weights")
+	}
+	must(t, dst.InitFrom(bytes.NewReader(saved(t, src, nil)), nil))
+	if dst.Updates() != 0 || dst.Samples() != 0 {
+		t.Errorf("after InitFrom: %d updates, %d samples; want 0, 0", dst.Updates(), dst.Samples())
+	}
+	if lr, _ := dst.Schedule(); lr != dst.Config().LearningRate {
+		t.Errorf("after InitFrom the learning rate is %g, want the schedule's start %g", lr, dst.Config().LearningRate)
+	}
+	const n = 40
+	obs, masks := make([]float32, n*chainObsDim), make([]bool, n*3)
+	r := rng.New(2, "obs")
+	for i := 0; i < n; i++ {
+		pos := r.IntN(chainLen)
+		chainObs(obs[i*chainObsDim:(i+1)*chainObsDim], pos, int64(r.IntN(maxTicks)))
+		chainMask(masks[i*3:(i+1)*3], pos)
+	}
+	g1, g2 := make([]int, n), make([]int, n)
+	v1, v2 := make([]float32, n), make([]float32, n)
+	must(t, src.Greedy(obs, masks, n, g1))
+	must(t, dst.Greedy(obs, masks, n, g2))
+	must(t, src.Value(obs, n, v1))
+	must(t, dst.Value(obs, n, v2))
+	for i := range g1 {
+		if g1[i] != g2[i] || v1[i] != v2[i] {
+			t.Fatalf("row %d: source (%d, %g), warm-started (%d, %g)", i, g1[i], v1[i], g2[i], v2[i])
+		}
+	}
+
+	// Training on from the warm start moves the weights.
+	before, _ := dst.Params()
+	snap := cloneParams(before)
+	trainPhases(t, dst, 1, 300, nil)
+	if after, _ := dst.Params(); sameParams(snap, after) {
+		t.Error("training after InitFrom left the weights unchanged")
+	}
+
+	other, _ := New("g", DefaultConfig(), chainObsDim+1, 3, 1)
+	otherBefore, _ := other.Params()
+	otherSnap := cloneParams(otherBefore)
+	if err := other.InitFrom(bytes.NewReader(saved(t, src, nil)), nil); !errors.Is(err, checkpoint.ErrMismatch) {
+		t.Errorf("InitFrom a checkpoint of another observation size: %v, want a mismatch", err)
+	}
+	if after, _ := other.Params(); !sameParams(otherSnap, after) {
+		t.Error("a refused InitFrom changed the learner")
+	}
+}
+
+// cloneParams deep-copies ps (Params aliases the live weights).
+func cloneParams(ps []nn.Param) []nn.Param {
+	out := make([]nn.Param, len(ps))
+	for i, p := range ps {
+		out[i] = nn.Param{Name: p.Name, Shape: p.Shape, Data: append([]float32(nil), p.Data...)}
+	}
+	return out
 }

@@ -64,3 +64,61 @@ func TestTrainLeagueCLI(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainInitCLI warm-starts a ppo group from a trained run's checkpoint, and checks
+// that an init on a group that does not learn, a missing init file and a checkpoint of
+// another action space each exit 2 naming the file, line and key.
+func TestTrainInitCLI(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	if code, _, errOut := runCLI(t, "train", "-c", writeFile(t, "tiny.yaml", tinyYAML), "--out", src); code != exitOK {
+		t.Fatalf("train: exit %d: %s", code, errOut)
+	}
+	ckpt := filepath.Join(src, "checkpoints", "providers-latest.safetensors")
+	initPop := strings.Replace(leaguePop, "    kind: ppo\n    share: 0.5\n", "    kind: ppo\n    share: 0.5\n    init: "+ckpt+"\n", 1)
+	if initPop == leaguePop {
+		t.Fatal("the population has no ppo group to warm-start")
+	}
+	dir := filepath.Join(t.TempDir(), "warm")
+	if code, _, errOut := runCLI(t, "train", "-c", writeFile(t, "warm.yaml", tinyYAML+initPop), "--out", dir); code != exitOK {
+		t.Fatalf("train with init: exit %d: %s", code, errOut)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "config.yaml"))
+	if err != nil || !strings.Contains(string(b), "init: "+ckpt) {
+		t.Errorf("the run's config.yaml does not record the init checkpoint: %v", err)
+	}
+
+	// A client checkpoint: the clients' action space, not the providers'.
+	clients := tinyYAML + `
+population:
+  - name: providers
+    role: provider
+    kind: scripted
+    strategy: cost-plus
+    share: 1
+  - name: clients
+    role: client
+    kind: ppo
+    share: 1
+`
+	csrc := filepath.Join(t.TempDir(), "csrc")
+	if code, _, errOut := runCLI(t, "train", "-c", writeFile(t, "c.yaml", clients), "--out", csrc); code != exitOK {
+		t.Fatalf("train clients: exit %d: %s", code, errOut)
+	}
+	bad := []struct{ old, new, want string }{
+		{"    strategy: budget\n", "    strategy: budget\n    init: " + ckpt + "\n", "population[2].init: only a ppo group starts from a checkpoint"},
+		{"    init: " + ckpt + "\n", "    init: nowhere.safetensors\n", "population[0].init: nowhere.safetensors: no such file"},
+		{"    init: " + ckpt + "\n", "    init: " + filepath.Join(csrc, "checkpoints", "clients-latest.safetensors") + "\n", `a client policy (group "clients"), not a provider one`},
+	}
+	for _, c := range bad {
+		src := strings.Replace(tinyYAML+initPop, c.old, c.new, 1)
+		out := filepath.Join(t.TempDir(), "bad")
+		code, stdout, stderr := runCLI(t, "train", "-c", writeFile(t, "warm.yaml", src), "--out", out)
+		wantOneErrorLine(t, code, stdout, stderr, c.want)
+		if !strings.Contains(stderr, "warm.yaml:") {
+			t.Errorf("%q: the error does not name the file and line: %s", c.new, stderr)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%q: the run directory was created", c.new)
+		}
+	}
+}

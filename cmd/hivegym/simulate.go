@@ -184,7 +184,7 @@ func runSimulate(ctx context.Context, opts *simulateOptions) error {
 func revalidate(configFile string, cfg *experiments.Config) error {
 	err := cfg.Validate()
 	if err == nil {
-		err = experiments.CheckLeagues(*cfg)
+		err = experiments.CheckCheckpoints(*cfg)
 	}
 	if err == nil {
 		return nil

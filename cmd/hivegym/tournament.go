@@ -48,10 +48,10 @@ payoff matrices with 95% intervals) and written to DIR: payoff.csv, ratings.csv,
 tournament.json (and compare.csv with --compare). After sharding, merge the stores with
 'hivegym runs merge --out DIR/runs.db SHARD...' and run the same command with --out DIR
 --resume to compute the results.`,
-		Example: `  hivegym tournament -c examples/tournaments/market.yaml --workers 2
-  hivegym tournament -c examples/tournaments/market.yaml --shard 0/2 --out runs/t-0
+		Example: `  hivegym tournament -c examples/tournaments/tournament.yaml --workers 2
+  hivegym tournament -c examples/tournaments/tournament.yaml --shard 0/2 --out runs/t-0
   hivegym runs merge --out runs/t/runs.db runs/t-0 runs/t-1
-  hivegym tournament -c examples/tournaments/market.yaml --out runs/t --resume --compare league,default`,
+  hivegym tournament -c examples/tournaments/tournament.yaml --out runs/t --resume --compare league,default`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTournament(cmd.Context(), opts) },
 	}

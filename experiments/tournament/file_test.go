@@ -42,7 +42,11 @@ func saveCheckpoint(t *testing.T, path, obs, act string) {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	if err := l.Save(&b, map[string]string{checkpoint.MetaObsSpace: obs, checkpoint.MetaActionSpace: act}); err != nil {
+	meta := map[string]string{checkpoint.MetaObsSpace: obs, checkpoint.MetaActionSpace: act}
+	if filepath.Base(path) == "client.safetensors" {
+		meta[experiments.MetaRole] = "client"
+	}
+	if err := l.Save(&b, meta); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
@@ -55,6 +59,7 @@ func TestBadFiles(t *testing.T) {
 	saveCheckpoint(t, filepath.Join(dir, "good.safetensors"), "", "")
 	saveCheckpoint(t, filepath.Join(dir, "other-actions.safetensors"), "", "discrete(99) actions:0123456789ab")
 	saveCheckpoint(t, filepath.Join(dir, "other-obs.safetensors"), "box(3) features:0123456789ab", "")
+	saveCheckpoint(t, filepath.Join(dir, "client.safetensors"), "", "")
 	if err := os.MkdirAll(filepath.Join(dir, "run", "checkpoints"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -78,6 +83,8 @@ func TestBadFiles(t *testing.T) {
 			`t.yaml:3: providers[0].checkpoint: under scheme compute-marketplace: `},
 		{"other observation space", "providers:\n  - name: a\n    checkpoint: other-obs.safetensors\n" + okClients,
 			`observation space "box(3) features:0123456789ab"`},
+		{"other role", "providers:\n  - name: a\n    checkpoint: client.safetensors\n" + okClients,
+			`t.yaml:3: providers[0].checkpoint: under scheme compute-marketplace: client.safetensors: a client policy (group "x"), not a provider one`},
 		{"empty role", "providers:\n  - {name: a, strategy: cost-plus}\nclients: []\n",
 			`t.yaml:3: clients: no client entrants`},
 		{"missing role", "providers:\n  - {name: a, strategy: cost-plus}\n",

@@ -95,15 +95,15 @@ func (t *Tournament) check(sw *sweep.Sweep) error {
 		}
 		seen[sc] = true
 		for ri, list := range t.Entrants {
-			key := "providers"
+			key, role := "providers", agents.RoleProvider
 			if ri == 1 {
-				key = "clients"
+				key, role = "clients", agents.RoleClient
 			}
 			for i, e := range list {
 				if !e.Trained {
 					continue
 				}
-				if _, _, err := experiments.ReadPPOCheckpoint(e.CheckpointPath, r.Config); err != nil {
+				if _, _, err := experiments.ReadPPOCheckpoint(e.CheckpointPath, role, r.Config); err != nil {
 					field := "checkpoint"
 					if e.Run != "" {
 						field = "run"
@@ -146,7 +146,7 @@ func (t *Tournament) RunFunc() sweep.RunFunc {
 			if e == nil {
 				return fmt.Errorf("tournament: no entrant %q", g.Name)
 			}
-			l, err := experiments.LoadPPOCheckpoint(e.CheckpointPath, g.Name, cfg)
+			l, err := experiments.LoadPPOCheckpoint(e.CheckpointPath, g.Name, g.Role, cfg)
 			if err != nil {
 				return err
 			}
