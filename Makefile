@@ -8,7 +8,7 @@ PKGS        := ./...
 BENCH       ?= .
 BENCHTIME   ?= 1s
 
-.PHONY: help build lib test-go test-python bench-python run scoreboard scoreboard-docs test test-race test-torch torch-setup lint fmt bench fuzz ci clean
+.PHONY: help build lib test-go test-python bench-python run tournament-example scoreboard scoreboard-docs test test-race test-torch torch-setup lint fmt bench fuzz ci clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ run: build ## train the default config, evaluate it against baselines, write the
 # again to continue (--resume). make scoreboard-docs splices its table into docs/training.md.
 SCOREBOARD     ?= experiments/scoreboards/default.yaml
 SCOREBOARD_OUT ?= runs/scoreboard-default
+
+tournament-example: build ## train the example's groups and play examples/tournaments/ (about 6 minutes on 2 cores)
+	HG=$(BIN) bash examples/tournaments/run.sh
 
 scoreboard: build ## run the learning scoreboard (hours; resumes where it stopped)
 	./$(BIN) scoreboard -c $(SCOREBOARD) --out $(SCOREBOARD_OUT) --resume
