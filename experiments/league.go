@@ -14,7 +14,6 @@ package experiments
 // Evaluation plays the final pool, drawing each episode's opponent by the pool weights.
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -22,7 +21,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/hivegym/hivegym/agents"
 	"github.com/hivegym/hivegym/agents/ppo"
@@ -316,38 +314,18 @@ func (t *trainer) writeLeague() error {
 
 // readLeague reads league.csv (a missing file is no rows).
 func readLeague(path string) ([]leagueRow, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	var out []leagueRow
-	sc := bufio.NewScanner(f)
-	line := 0
-	for sc.Scan() {
-		line++
-		if line == 1 {
-			if sc.Text() != leagueHeader {
-				return nil, &Error{File: path, Line: 1, Msg: "want the header " + leagueHeader}
-			}
-			continue
-		}
-		parts := strings.Split(sc.Text(), ",")
-		if len(parts) != 5 {
-			return nil, &Error{File: path, Line: line, Msg: "want 5 columns: " + leagueHeader}
-		}
+	err := readRunCSV(path, leagueHeader, func(line int, parts []string) error {
 		it, err1 := strconv.Atoi(parts[0])
 		k, err2 := strconv.Atoi(parts[1])
 		v, err3 := strconv.ParseFloat(parts[4], 64)
 		if err1 != nil || err2 != nil || err3 != nil {
-			return nil, &Error{File: path, Line: line, Msg: "bad iteration, env or score"}
+			return &Error{File: path, Line: line, Msg: "bad iteration, env or score"}
 		}
 		out = append(out, leagueRow{Iteration: it, Env: k, Group: parts[2], Opponent: parts[3], Score: v})
-	}
-	return out, sc.Err()
+		return nil
+	})
+	return out, err
 }
 
 // loadLeagues builds the final pools of cfg's league groups for evaluation from run

@@ -833,7 +833,7 @@ func (t *trainer) checkpoint(res *TrainResult, it int) error {
 
 // writeCurves writes curves.csv from the points recorded so far.
 func (t *trainer) writeCurves() error {
-	c, err := createCSV(filepath.Join(t.opts.Out, "curves.csv"), "iteration,group,metric,value")
+	c, err := createCSV(filepath.Join(t.opts.Out, "curves.csv"), curvesHeader)
 	if err != nil {
 		return err
 	}
@@ -957,36 +957,55 @@ func (t *trainer) restore() (int, error) {
 	return it, nil
 }
 
+// curvesHeader is the header line of curves.csv.
+const curvesHeader = "iteration,group,metric,value"
+
 // readCurves reads curves.csv (a missing file is no points).
 func readCurves(path string) ([]CurvePoint, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	var out []CurvePoint
-	sc := bufio.NewScanner(f)
-	line := 0
-	for sc.Scan() {
-		line++
-		if line == 1 {
-			continue
-		}
-		parts := strings.Split(sc.Text(), ",")
-		if len(parts) != 4 {
-			return nil, &Error{File: path, Line: line, Msg: "want 4 columns: iteration,group,metric,value"}
-		}
+	err := readRunCSV(path, curvesHeader, func(line int, parts []string) error {
 		it, err1 := strconv.Atoi(parts[0])
 		v, err2 := strconv.ParseFloat(parts[3], 64)
 		if err1 != nil || err2 != nil {
-			return nil, &Error{File: path, Line: line, Msg: "bad iteration or value"}
+			return &Error{File: path, Line: line, Msg: "bad iteration or value"}
 		}
 		out = append(out, CurvePoint{Iteration: it, Group: parts[1], Metric: parts[2], Value: v})
+		return nil
+	})
+	return out, err
+}
+
+// readRunCSV reads a CSV file a run writes itself (no quoting: its fields hold no
+// commas): the first line must be header, and row is called with the line number and
+// the fields of every later line, which must be as many as the header's. A missing
+// file is no rows.
+func readRunCSV(path, header string, row func(line int, fields []string) error) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
 	}
-	return out, sc.Err()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	n := strings.Count(header, ",") + 1
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		if line == 1 {
+			if sc.Text() != header {
+				return &Error{File: path, Line: 1, Msg: "want the header " + header}
+			}
+			continue
+		}
+		parts := strings.Split(sc.Text(), ",")
+		if len(parts) != n {
+			return &Error{File: path, Line: line, Msg: fmt.Sprintf("want %d columns: %s", n, header)}
+		}
+		if err := row(line, parts); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
 }
 
 // LoadTrained loads the latest checkpoint of every learning group of cfg's population

@@ -106,14 +106,7 @@ func (l *Learner) Restore(r io.Reader, want map[string]string) error {
 }
 
 func (l *Learner) restore(ts []checkpoint.Tensor, meta, want map[string]string) error {
-	req := map[string]string{
-		checkpoint.MetaAlgorithm: Algorithm,
-		MetaObsSize:              strconv.Itoa(l.obsDim),
-		MetaActionSize:           strconv.Itoa(l.nActions),
-		checkpoint.MetaSpec:      l.Meta()[checkpoint.MetaSpec],
-	}
-	maps.Copy(req, want)
-	if err := checkpoint.CheckMeta(meta, req); err != nil {
+	if err := l.checkMeta(meta, want); err != nil {
 		return fmt.Errorf("ppo: restore: %w", err)
 	}
 	seed, err := strconv.ParseUint(meta[MetaSeed], 10, 64)
@@ -129,15 +122,9 @@ func (l *Learner) restore(ts []checkpoint.Tensor, meta, want map[string]string) 
 		counters[name] = v
 	}
 	// Fill fresh networks and optimizer, and swap them in only when all succeeded.
-	actor, critic, opt, err := l.build()
+	actor, critic, opt, err := l.buildFrom(ts, "restore")
 	if err != nil {
 		return err
-	}
-	if err := checkpoint.RestoreModule(actor, "", ts); err != nil {
-		return fmt.Errorf("ppo: restore actor: %w", err)
-	}
-	if err := checkpoint.RestoreModule(critic, "", ts); err != nil {
-		return fmt.Errorf("ppo: restore critic: %w", err)
 	}
 	st, err := checkpoint.ToAdam(ts)
 	if err != nil {
@@ -237,10 +224,39 @@ func hasTensors(ts []checkpoint.Tensor, specs ...nn.MLPSpec) error {
 	return nil
 }
 
+// checkMeta checks a checkpoint's metadata against l (algorithm, sizes, network spec)
+// and against want.
+func (l *Learner) checkMeta(meta, want map[string]string) error {
+	req := map[string]string{
+		checkpoint.MetaAlgorithm: Algorithm,
+		MetaObsSize:              strconv.Itoa(l.obsDim),
+		MetaActionSize:           strconv.Itoa(l.nActions),
+		checkpoint.MetaSpec:      l.Meta()[checkpoint.MetaSpec],
+	}
+	maps.Copy(req, want)
+	return checkpoint.CheckMeta(meta, req)
+}
+
+// buildFrom builds fresh networks and optimizer for l and fills the networks from ts;
+// op names the operation in errors.
+func (l *Learner) buildFrom(ts []checkpoint.Tensor, op string) (actor, critic nn.Module, opt nn.Optimizer, err error) {
+	if actor, critic, opt, err = l.build(); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := checkpoint.RestoreModule(actor, "", ts); err != nil {
+		return nil, nil, nil, fmt.Errorf("ppo: %s actor: %w", op, err)
+	}
+	if err := checkpoint.RestoreModule(critic, "", ts); err != nil {
+		return nil, nil, nil, fmt.Errorf("ppo: %s critic: %w", op, err)
+	}
+	return actor, critic, opt, nil
+}
+
 // InitFrom sets l's actor and critic to those of the checkpoint read from r (a warm
 // start: fine-tuning a trained policy), checking want and the network spec as Restore
-// does. The optimizer, the update and sample counters and the seed stay l's own, so a
-// learning-rate or entropy schedule starts from its beginning. On error l is unchanged.
+// does. The optimizer starts fresh, and the update and sample counters and the seed stay
+// l's own, so a learning-rate or entropy schedule starts from its beginning. On error l
+// is unchanged.
 func (l *Learner) InitFrom(r io.Reader, want map[string]string) error {
 	ts, meta, err := checkpoint.Load(r)
 	if err != nil {
@@ -249,25 +265,12 @@ func (l *Learner) InitFrom(r io.Reader, want map[string]string) error {
 	if err := checkpoint.CheckFinite(ts); err != nil {
 		return fmt.Errorf("ppo: init: %w", err)
 	}
-	req := map[string]string{
-		checkpoint.MetaAlgorithm: Algorithm,
-		MetaObsSize:              strconv.Itoa(l.obsDim),
-		MetaActionSize:           strconv.Itoa(l.nActions),
-		checkpoint.MetaSpec:      l.Meta()[checkpoint.MetaSpec],
-	}
-	maps.Copy(req, want)
-	if err := checkpoint.CheckMeta(meta, req); err != nil {
+	if err := l.checkMeta(meta, want); err != nil {
 		return fmt.Errorf("ppo: init: %w", err)
 	}
-	actor, critic, opt, err := l.build()
+	actor, critic, opt, err := l.buildFrom(ts, "init")
 	if err != nil {
 		return err
-	}
-	if err := checkpoint.RestoreModule(actor, "", ts); err != nil {
-		return fmt.Errorf("ppo: init actor: %w", err)
-	}
-	if err := checkpoint.RestoreModule(critic, "", ts); err != nil {
-		return fmt.Errorf("ppo: init critic: %w", err)
 	}
 	l.actor, l.critic, l.opt = actor, critic, opt
 	return nil

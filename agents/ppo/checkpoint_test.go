@@ -145,13 +145,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		t.Errorf("loaded %q, %d updates, %d samples; want %q, %d, %d", l2.Name(), l2.Updates(), l2.Samples(), "chain", l.Updates(), l.Samples())
 	}
 	const n = 50
-	obs, masks := make([]float32, n*chainObsDim), make([]bool, n*3)
-	r := rng.New(1, "obs")
-	for i := 0; i < n; i++ {
-		pos := r.IntN(chainLen)
-		chainObs(obs[i*chainObsDim:(i+1)*chainObsDim], pos, int64(r.IntN(maxTicks)))
-		chainMask(masks[i*3:(i+1)*3], pos)
-	}
+	obs, masks := chainBatch(1, n)
 	actsOf := func(l *Learner) ([]int, []int, []float32, []float32) {
 		g, a := make([]int, n), make([]int, n)
 		lp, v := make([]float32, n), make([]float32, n)
@@ -399,13 +393,7 @@ func TestInitFromWarmStart(t *testing.T) {
 		t.Errorf("after InitFrom the learning rate is %g, want the schedule's start %g", lr, dst.Config().LearningRate)
 	}
 	const n = 40
-	obs, masks := make([]float32, n*chainObsDim), make([]bool, n*3)
-	r := rng.New(2, "obs")
-	for i := 0; i < n; i++ {
-		pos := r.IntN(chainLen)
-		chainObs(obs[i*chainObsDim:(i+1)*chainObsDim], pos, int64(r.IntN(maxTicks)))
-		chainMask(masks[i*3:(i+1)*3], pos)
-	}
+	obs, masks := chainBatch(2, n)
 	g1, g2 := make([]int, n), make([]int, n)
 	v1, v2 := make([]float32, n), make([]float32, n)
 	must(t, src.Greedy(obs, masks, n, g1))
@@ -444,4 +432,16 @@ func cloneParams(ps []nn.Param) []nn.Param {
 		out[i] = nn.Param{Name: p.Name, Shape: p.Shape, Data: append([]float32(nil), p.Data...)}
 	}
 	return out
+}
+
+// chainBatch returns n random chain observations and their masks, from a stream of seed.
+func chainBatch(seed uint64, n int) ([]float32, []bool) {
+	obs, masks := make([]float32, n*chainObsDim), make([]bool, n*3)
+	r := rng.New(seed, "obs")
+	for i := 0; i < n; i++ {
+		pos := r.IntN(chainLen)
+		chainObs(obs[i*chainObsDim:(i+1)*chainObsDim], pos, int64(r.IntN(maxTicks)))
+		chainMask(masks[i*3:(i+1)*3], pos)
+	}
+	return obs, masks
 }
