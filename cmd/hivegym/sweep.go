@@ -180,8 +180,8 @@ func execSweep(ctx context.Context, w io.Writer, sw *sweep.Sweep, st *store.Stor
 		if shard.Count > 0 {
 			what = fmt.Sprintf("shard %s (from %s): %d of %d runs", shard, from, sum.Runs, sw.NumRuns())
 		}
-		fmt.Fprintf(w, "sweep %s: %s, %d finished before, %d to run on %d workers; store %s\n",
-			sw.Name, what, sum.Skipped, sum.Pending, o.Workers, st.Path())
+		fmt.Fprintf(w, "sweep %s: %s, %d finished before, %d to run on %s; store %s\n",
+			sw.Name, what, sum.Skipped, sum.Pending, nWorkers(o.Workers), st.Path())
 	}
 	o.Shard, o.Started = shard, started
 	o.Progress = func(p sweep.Progress) {
@@ -334,4 +334,12 @@ func ratio(a, b float64) float64 {
 		return math.NaN()
 	}
 	return a / b
+}
+
+// nWorkers says n workers in words: "1 worker", "2 workers".
+func nWorkers(n int) string {
+	if n == 1 {
+		return "1 worker"
+	}
+	return strconv.Itoa(n) + " workers"
 }

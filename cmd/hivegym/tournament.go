@@ -126,8 +126,8 @@ func runTournament(ctx context.Context, opts *tournamentOptions) error {
 			if shard.Count > 0 {
 				what = fmt.Sprintf("shard %s (from %s): %d of %d runs", shard, from, sum.Runs, sw.NumRuns())
 			}
-			fmt.Fprintf(w, "tournament %s: %d matchups, %s, %d finished before, %d to run on %d workers; store %s\n",
-				t.Name, len(t.Matchups), what, sum.Skipped, sum.Pending, opts.Workers, path)
+			fmt.Fprintf(w, "tournament %s: %d matchups, %s, %d finished before, %d to run on %s; store %s\n",
+				t.Name, len(t.Matchups), what, sum.Skipped, sum.Pending, nWorkers(opts.Workers), path)
 		},
 		Progress: func(p sweep.Progress) {
 			width := len(strconv.Itoa(p.Total))
