@@ -394,8 +394,9 @@ func initFrom(l *ppo.Learner, cfg *Config, g int) error {
 
 // CheckCheckpoints checks the checkpoints cfg's population names (a ppo group's init,
 // league pool entries): each must be a PPO policy file of cfg's observation and action
-// spaces, trained for the group's role (ReadPPOCheckpoint). Problems are *fieldpath.Error values whose paths name the
-// keys ("population[1].league.pool[2].checkpoint"), for Locate.
+// spaces, trained for the group's role (ReadPPOCheckpoint). Problems are
+// *fieldpath.Error values whose paths name the keys
+// ("population[1].league.pool[2].checkpoint"), for Locate.
 func CheckCheckpoints(cfg Config) error {
 	var errs []error
 	check := func(path, role, key string) {
