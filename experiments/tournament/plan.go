@@ -95,15 +95,15 @@ func (t *Tournament) check(sw *sweep.Sweep) error {
 		}
 		seen[sc] = true
 		for ri, list := range t.Entrants {
-			key, role := "providers", agents.RoleProvider
+			key := "providers"
 			if ri == 1 {
-				key, role = "clients", agents.RoleClient
+				key = "clients"
 			}
 			for i, e := range list {
 				if !e.Trained {
 					continue
 				}
-				if _, _, err := experiments.ReadPPOCheckpoint(e.CheckpointPath, role, r.Config); err != nil {
+				if _, _, err := experiments.ReadPPOCheckpoint(e.CheckpointPath, e.Role, r.Config); err != nil {
 					field := "checkpoint"
 					if e.Run != "" {
 						field = "run"
