@@ -408,6 +408,18 @@ func readErr(what string, err error) error {
 	return fmt.Errorf("safetensors: reading %s: %w", what, err)
 }
 
+// LoadFinite is Load followed by CheckFinite: what a learner's Restore and Load read.
+func LoadFinite(r io.Reader) ([]Tensor, map[string]string, error) {
+	ts, meta, err := Load(r)
+	if err == nil {
+		err = CheckFinite(ts)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return ts, meta, nil
+}
+
 // CheckFinite returns an error wrapping ErrFormat naming the first tensor of ts with a
 // NaN or infinite element. The format itself holds any float; a learner's checkpoint
 // (ppo, dsr) must not: a NaN weight would load and then fail, or act, at run time.

@@ -117,11 +117,8 @@ func (l *Learner) Save(w io.Writer, extra map[string]string) error {
 // differs from want. It restores the weights, the agents' states, the step count and
 // the seed; the hyperparameters stay l's own. On error l is unchanged.
 func (l *Learner) Restore(r io.Reader, want map[string]string) error {
-	ts, meta, err := checkpoint.Load(r)
+	ts, meta, err := checkpoint.LoadFinite(r)
 	if err != nil {
-		return fmt.Errorf("dsr: restore: %w", err)
-	}
-	if err := checkpoint.CheckFinite(ts); err != nil {
 		return fmt.Errorf("dsr: restore: %w", err)
 	}
 	return l.restore(ts, meta, want)
@@ -212,11 +209,8 @@ func (l *Learner) restore(ts []checkpoint.Tensor, meta, want map[string]string) 
 // Load builds a learner from a checkpoint alone (its Config and seed come from the
 // metadata). want is checked as in Restore.
 func Load(r io.Reader, want map[string]string) (*Learner, error) {
-	ts, meta, err := checkpoint.Load(r)
+	ts, meta, err := checkpoint.LoadFinite(r)
 	if err != nil {
-		return nil, fmt.Errorf("dsr: load: %w", err)
-	}
-	if err := checkpoint.CheckFinite(ts); err != nil {
 		return nil, fmt.Errorf("dsr: load: %w", err)
 	}
 	if meta[checkpoint.MetaAlgorithm] != Algorithm {

@@ -95,9 +95,9 @@ func (l *Learner) Save(w io.Writer, extra map[string]string) error {
 // seed, so that training continues exactly as the saved run would have; the
 // hyperparameters stay l's own. On error l is unchanged.
 func (l *Learner) Restore(r io.Reader, want map[string]string) error {
-	ts, meta, err := loadFinite(r, "restore")
+	ts, meta, err := checkpoint.LoadFinite(r)
 	if err != nil {
-		return err
+		return fmt.Errorf("ppo: restore: %w", err)
 	}
 	return l.restore(ts, meta, want)
 }
@@ -156,9 +156,9 @@ func scalarI64(ts []checkpoint.Tensor, name string) (int64, error) {
 // come from the metadata), for evaluation or to continue training. want is checked as in
 // Restore.
 func Load(r io.Reader, want map[string]string) (*Learner, error) {
-	ts, meta, err := loadFinite(r, "load")
+	ts, meta, err := checkpoint.LoadFinite(r)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("ppo: load: %w", err)
 	}
 	if meta[checkpoint.MetaAlgorithm] != Algorithm {
 		return nil, fmt.Errorf("ppo: load: %w: %s is %q, want %q", checkpoint.ErrMismatch,
@@ -218,19 +218,6 @@ func hasTensors(ts []checkpoint.Tensor, specs ...nn.MLPSpec) error {
 	return nil
 }
 
-// loadFinite reads a checkpoint from r and refuses non-finite tensors; op names the
-// operation in errors.
-func loadFinite(r io.Reader, op string) ([]checkpoint.Tensor, map[string]string, error) {
-	ts, meta, err := checkpoint.Load(r)
-	if err == nil {
-		err = checkpoint.CheckFinite(ts)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("ppo: %s: %w", op, err)
-	}
-	return ts, meta, nil
-}
-
 // checkMeta checks a checkpoint's metadata against l (algorithm, sizes, network spec)
 // and against want.
 func (l *Learner) checkMeta(meta, want map[string]string) error {
@@ -265,9 +252,9 @@ func (l *Learner) buildFrom(ts []checkpoint.Tensor, op string) (actor, critic nn
 // l's own, so a learning-rate or entropy schedule starts from its beginning. On error l
 // is unchanged.
 func (l *Learner) InitFrom(r io.Reader, want map[string]string) error {
-	ts, meta, err := loadFinite(r, "init")
+	ts, meta, err := checkpoint.LoadFinite(r)
 	if err != nil {
-		return err
+		return fmt.Errorf("ppo: init: %w", err)
 	}
 	if err := l.checkMeta(meta, want); err != nil {
 		return fmt.Errorf("ppo: init: %w", err)
