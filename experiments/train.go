@@ -70,6 +70,14 @@ type TrainingConfig struct {
 	// quantity evaluation scores a group on (its agents' mean). Needs reward pnl or
 	// pnl_return.
 	TeamReward float64 `yaml:"team_reward"`
+	// BookedReward shapes the pnl reward with the book value of the agent's agreed,
+	// unsettled contracts (market.Market.Booked) as a potential (Ng, Harada and Russell
+	// 1999): every tick adds γΦ_t - Φ_{t-1}, γ the ppo discount, so a deal is credited
+	// when it is struck rather than when it settles, hours and dozens of the agent's
+	// decisions later. Potential-based shaping leaves the optimal policies unchanged
+	// (exactly with reward pnl; with pnl_return the term is divided by the tick's wealth
+	// as the pnl is). Needs reward pnl or pnl_return.
+	BookedReward bool `yaml:"booked_reward"`
 	// Greedy makes evaluation take each trained policy's most probable action instead
 	// of sampling it.
 	Greedy bool `yaml:"greedy_eval"`
@@ -132,6 +140,9 @@ func (t *TrainingConfig) Validate() error {
 		add("team_reward", "must be in [0, 1], got %g", t.TeamReward)
 	} else if t.TeamReward > 0 && t.Reward == RewardEnv {
 		add("team_reward", "needs reward %s or %s (got %s)", RewardPnL, RewardPnLReturn, t.Reward)
+	}
+	if t.BookedReward && t.Reward == RewardEnv {
+		add("booked_reward", "needs reward %s or %s (got %s)", RewardPnL, RewardPnLReturn, t.Reward)
 	}
 	if !(t.RewardScale > 0) || math.IsInf(t.RewardScale, 0) {
 		add("reward_scale", "must be a positive number, got %g", t.RewardScale)
@@ -302,6 +313,12 @@ type pnlAcc struct {
 	sum     []float64
 	n       []int
 	tickPnL []float64
+	// booked adds the shaping term gamma x phi_t - phi_{t-1} to each tick's pnl, phi
+	// being the agent's booked contracts (market.Market.Booked); phi holds the tick's,
+	// prevPhi the tick before's.
+	booked       bool
+	gamma        float64
+	phi, prevPhi []float64
 }
 
 func (p *pnlAcc) holdings(m *market.Market, a market.AgentID) market.Balances {
@@ -325,6 +342,9 @@ func (p *pnlAcc) reset() {
 		p.px[x] = m.UnitUSD(1, scheme.Asset(x))
 	}
 	p.final = false
+	if p.booked {
+		p.prevPhi = m.Booked(p.prevPhi)
+	}
 }
 
 // setGroups records each agent's learning group (groupOf(a), -1 for none) for the team
@@ -359,6 +379,12 @@ func (p *pnlAcc) tick() {
 			nm++
 		}
 	}
+	if p.booked {
+		p.phi = m.Booked(p.phi)
+		for len(p.prevPhi) < len(p.phi) {
+			p.prevPhi = append(p.prevPhi, 0)
+		}
+	}
 	for a := 0; a < m.NumAgents(); a++ {
 		id := market.AgentID(a)
 		if a >= len(p.acc) { // joined this tick
@@ -377,6 +403,9 @@ func (p *pnlAcc) tick() {
 			reval += float64(prev[x]) * du[x]
 		}
 		pnl := w - p.prevW[a] - reval
+		if p.booked {
+			pnl += p.gamma*p.phi[a] - p.prevPhi[a]
+		}
 		if p.relative {
 			if p.prevW[a] > 0 {
 				pnl /= p.prevW[a]
@@ -395,6 +424,9 @@ func (p *pnlAcc) tick() {
 		p.prevBal[a] = p.holdings(m, id)
 	}
 	p.px = u
+	if p.booked {
+		p.phi, p.prevPhi = p.prevPhi, p.phi
+	}
 	if p.team > 0 {
 		p.mix(func(a int) bool { return m.Alive(market.AgentID(a)) })
 	}
@@ -435,7 +467,7 @@ func Train(ctx context.Context, cfg Config, opts TrainOptions) (res *TrainResult
 	t.obsSp, t.actSp = spaces(t.r.vec.Envs[0])
 	if tc.Reward == RewardPnL || tc.Reward == RewardPnLReturn {
 		for _, e := range t.r.vec.Envs {
-			p := &pnlAcc{e: e, relative: tc.Reward == RewardPnLReturn, team: tc.TeamReward}
+			p := &pnlAcc{e: e, relative: tc.Reward == RewardPnLReturn, team: tc.TeamReward, booked: tc.BookedReward, gamma: tc.PPO.Gamma}
 			t.pnl = append(t.pnl, p)
 			e.SetStop(func() bool { p.tick(); return false })
 		}

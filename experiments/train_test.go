@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -443,5 +444,91 @@ func TestTeamRewardValidate(t *testing.T) {
 		if (err == nil) != c.ok || (err != nil && !strings.Contains(err.Error(), "team_reward")) {
 			t.Errorf("reward %s, team_reward %g: %v", c.reward, c.team, err)
 		}
+	}
+}
+
+// TestBookedRewardTelescopes: the booked-contract shaping is potential-based, so with
+// γ = 1 its terms telescope. Two copies of one random-legal episode (same seed, same
+// actions), one accruing plain pnl and one shaped: for every agent the shaped sum of
+// the episode's rewards minus the plain sum is the book value of its contracts at the
+// end (market.Market.Booked read directly), and with γ = 0.9 it is Σ_t (0.9 Φ_t - Φ_t-1)
+// over the Φ series read each tick.
+func TestBookedRewardTelescopes(t *testing.T) {
+	cfg := tinyConfig(t)
+	for _, gamma := range []float64{1, 0.9} {
+		var accs [2]*pnlAcc
+		var envs [2]*env.Env
+		var phi [][]float64
+		for i := range envs {
+			e, err := env.New(cfg.Settings())
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := &pnlAcc{e: e, booked: i == 1, gamma: gamma}
+			envs[i], accs[i] = e, p
+			e.SetStop(func() bool {
+				p.tick()
+				if i == 1 {
+					phi = append(phi, e.Market().Booked(nil))
+				}
+				return false
+			})
+		}
+		var sums [2][]float64
+		for i, e := range envs {
+			b, err := e.Reset(7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			accs[i].reset()
+			pol := env.NewRandomLegal(rand.New(rand.NewPCG(3, 4)))
+			for !b.Done {
+				acts := make([]env.Action, b.Len())
+				pol.Act(e, b, acts)
+				if b, err = e.Step(acts); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sums[i] = append([]float64(nil), accs[i].acc...)
+		}
+		final := phi[len(phi)-1]
+		booked := 0
+		for a := range sums[0] {
+			want := 0.0
+			for k := range phi {
+				cur, prev := 0.0, 0.0
+				if a < len(phi[k]) {
+					cur = phi[k][a]
+				}
+				if k > 0 && a < len(phi[k-1]) {
+					prev = phi[k-1][a]
+				}
+				want += gamma*cur - prev
+			}
+			if gamma == 1 && math.Abs(want-final[a]) > 1e-9 {
+				t.Fatalf("slow sum %g is not the final book %g", want, final[a])
+			}
+			if got := sums[1][a] - sums[0][a]; math.Abs(got-want) > 1e-9 {
+				t.Errorf("γ %g, agent %d: shaping added %.12f over the episode, want %.12f", gamma, a, got, want)
+			}
+			if final[a] != 0 {
+				booked++
+			}
+		}
+		if booked == 0 {
+			t.Fatal("no agent had a contract booked at the end: the test shows nothing")
+		}
+	}
+}
+
+func TestBookedRewardValidate(t *testing.T) {
+	tc := DefaultTrainingConfig()
+	tc.BookedReward = true
+	if err := tc.Validate(); err != nil {
+		t.Errorf("booked_reward with reward %s: %v", tc.Reward, err)
+	}
+	tc.Reward = RewardEnv
+	if err := tc.Validate(); err == nil || !strings.Contains(err.Error(), "booked_reward") {
+		t.Errorf("booked_reward with reward env: %v, want an error naming booked_reward", err)
 	}
 }
