@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hivegym/hivegym/agents"
 	"github.com/hivegym/hivegym/agents/checkpoint"
 	"github.com/hivegym/hivegym/agents/dsr"
 	"github.com/hivegym/hivegym/agents/ppo"
@@ -48,7 +49,9 @@ CHECKPOINT file given for its group) and each named baseline swapped in for the 
 agents, on the same --episodes fresh episodes. Episode seeds derive from --seed and are
 never the training episodes' seeds. The config is the run's config.yaml unless -c is
 given; --scenario evaluates under another scenario (a policy trained in the baseline
-world, scored under gas-spike).
+world, scored under gas-spike). With -c CONFIG the policies of its ppo groups (by group
+name) need only fit its environment and their group's role, as a tournament's entrants
+do: the same policy against other opponents or in another market.
 
 Baselines: random (the cost-aware random-legal policy) or any scripted strategy name
 (cost-plus fits providers, budget clients). A plain name stands in for every learning
@@ -69,7 +72,8 @@ terminal, else a log line every 10% of the episodes.`,
   hivegym eval runs/default --episodes 10 --seed 100 --baselines random,cost-plus --json
   hivegym eval runs/default --scenario gas-spike --baselines boulware
   hivegym eval runs/default/checkpoints/providers-20.safetensors --episodes 3
-  hivegym eval runs/both --baselines providers=boulware,clients=budget`,
+  hivegym eval runs/both --baselines providers=boulware,clients=budget
+  hivegym eval runs/default -c tit-for-tat-clients.yaml --baselines boulware`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Target = args[0]
@@ -134,7 +138,14 @@ func runEval(ctx context.Context, opts *evalOptions) error {
 		return err
 	}
 	var tr *experiments.Trained
-	if ckpt != "" && !fileExists(filepath.Join(dir, "checkpoints", "")) {
+	if opts.Config != "" && onlyPPO(cfg) {
+		// Another config (other opponents, another market): the policies need only act
+		// in it, so they are checked as a tournament's entrants are (spaces, network,
+		// role), not against the config they were trained with.
+		if tr, err = foreignTrained(dir, ckpt, cfg); err != nil {
+			return err
+		}
+	} else if ckpt != "" && !fileExists(filepath.Join(dir, "checkpoints", "")) {
 		// A checkpoint on its own (with -c): it must be the config's only learning group.
 		tr = &experiments.Trained{PPO: map[string]*ppo.Learner{}, DSR: map[string]*dsr.Learner{}}
 		if err := bareGroup(tr, ckpt, cfg); err != nil {
@@ -143,7 +154,7 @@ func runEval(ctx context.Context, opts *evalOptions) error {
 	} else if tr, err = experiments.LoadTrained(dir, cfg); err != nil {
 		return err
 	}
-	if ckpt != "" {
+	if ckpt != "" && !(opts.Config != "" && onlyPPO(cfg)) {
 		// The checkpoint's own iteration, not the run's latest.
 		if tr.Iteration, err = loadOne(tr, ckpt, &cfg); err != nil {
 			return err
@@ -206,6 +217,74 @@ func runEval(ctx context.Context, opts *evalOptions) error {
 		return evalErr
 	}
 	return outErr
+}
+
+// onlyPPO reports whether every learning group of cfg is a ppo group.
+func onlyPPO(cfg experiments.Config) bool {
+	for _, g := range cfg.Population {
+		if g.Learning() && g.Kind != agents.KindPPO {
+			return false
+		}
+	}
+	return true
+}
+
+// foreignTrained loads the policy of every ppo group of cfg, a config given with -c:
+// checkpoint ckpt for the group it names (or, outside a run directory, for the config's
+// only learning group), and the latest checkpoint of run directory dir for the others,
+// each checked to act in cfg's environment for its group's role.
+func foreignTrained(dir, ckpt string, cfg experiments.Config) (*experiments.Trained, error) {
+	tr := &experiments.Trained{PPO: map[string]*ppo.Learner{}, DSR: map[string]*dsr.Learner{}, Iteration: -1}
+	own := ""
+	if ckpt != "" {
+		b, err := os.ReadFile(ckpt)
+		if err != nil {
+			return nil, &experiments.Error{File: ckpt, Msg: err.Error()}
+		}
+		_, meta, err := checkpoint.Load(bytes.NewReader(b))
+		if err != nil {
+			return nil, &experiments.Error{File: ckpt, Msg: err.Error()}
+		}
+		own = meta[checkpoint.MetaPolicy]
+		if n, err := strconv.Atoi(meta[experiments.MetaIteration]); err == nil {
+			tr.Iteration = n
+		}
+		var learning []string
+		for _, g := range cfg.Population {
+			if g.Learning() {
+				learning = append(learning, g.Name)
+			}
+		}
+		if !fileExists(filepath.Join(dir, "checkpoints", "")) && len(learning) == 1 {
+			own = learning[0] // a bare checkpoint plays the config's one learning group
+		}
+	}
+	for _, g := range cfg.Population {
+		if !g.Learning() {
+			continue
+		}
+		path := filepath.Join(dir, "checkpoints", g.Name+"-latest.safetensors")
+		if g.Name == own {
+			path = ckpt
+		} else if ckpt != "" && !fileExists(filepath.Join(dir, "checkpoints", "")) {
+			return nil, &experiments.Error{File: ckpt, Msg: fmt.Sprintf("a checkpoint outside a run directory plays one group, but the config has learning groups %q and %q; evaluate a run directory instead", own, g.Name)}
+		} else if !fileExists(path) {
+			return nil, &experiments.Error{File: path, Msg: fmt.Sprintf("no checkpoint for learning group %q of the config (the run has no group of that name?)", g.Name)}
+		}
+		l, err := experiments.LoadPPOCheckpoint(path, g.Name, g.Role, cfg)
+		if err != nil {
+			return nil, err
+		}
+		tr.PPO[g.Name] = l
+		if ckpt == "" && tr.Iteration < 0 {
+			if ck, _, err := experiments.ReadPPOCheckpoint(path, g.Role, cfg); err == nil {
+				if n, err := strconv.Atoi(ck.Meta[experiments.MetaIteration]); err == nil {
+					tr.Iteration = n
+				}
+			}
+		}
+	}
+	return tr, nil
 }
 
 // loadOne replaces the learner of the checkpoint's group with the checkpoint's.

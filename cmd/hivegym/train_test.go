@@ -318,4 +318,28 @@ func TestEvalOfOneCheckpoint(t *testing.T) {
 	}
 	code, stdout, stderr = runCLI(t, "eval", nan, "--episodes", "2")
 	wantOneErrorLine(t, code, stdout, stderr, nan+":", "element 0 is NaN", "finite numbers only")
+	if err := os.Remove(nan); err != nil {
+		t.Fatal(err)
+	}
+
+	// Another config with -c (here other opponents): the policies need only fit its
+	// environment and their group's role, not the config they were trained with.
+	other := writeFile(t, "boulware.yaml", tinyYAML+`population:
+  - {name: providers, role: provider, kind: ppo, protocol: scripted, share: 1}
+  - {name: clients, role: client, kind: scripted, strategy: boulware, share: 1}
+`)
+	code, _, errOut = runCLI(t, "eval", dir, "-c", other, "--episodes", "2", "--baselines", "", "--out", t.TempDir())
+	if code != exitOK || !strings.Contains(errOut, "iteration=2 ") {
+		t.Errorf("eval of the run against boulware clients (-c): exit %d, %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "eval", first, "-c", other, "--episodes", "2", "--baselines", "", "--out", t.TempDir())
+	if code != exitOK || !strings.Contains(errOut, "iteration=1 ") {
+		t.Errorf("eval of providers-1 against boulware clients (-c): exit %d, %q", code, errOut)
+	}
+	swapped := writeFile(t, "swapped.yaml", tinyYAML+`population:
+  - {name: sellers, role: provider, kind: scripted, strategy: cost-plus, share: 1}
+  - {name: providers, role: client, kind: ppo, protocol: scripted, share: 1}
+`)
+	code, stdout, stderr = runCLI(t, "eval", dir, "-c", swapped, "--episodes", "2", "--baselines", "")
+	wantOneErrorLine(t, code, stdout, stderr, "providers-latest.safetensors", "not a client one")
 }
