@@ -138,7 +138,8 @@ func runEval(ctx context.Context, opts *evalOptions) error {
 		return err
 	}
 	var tr *experiments.Trained
-	if opts.Config != "" && onlyPPO(cfg) {
+	foreign := opts.Config != "" && onlyPPO(cfg)
+	if foreign {
 		// Another config (other opponents, another market): the policies need only act
 		// in it, so they are checked as a tournament's entrants are (spaces, network,
 		// role), not against the config they were trained with.
@@ -154,7 +155,7 @@ func runEval(ctx context.Context, opts *evalOptions) error {
 	} else if tr, err = experiments.LoadTrained(dir, cfg); err != nil {
 		return err
 	}
-	if ckpt != "" && !(opts.Config != "" && onlyPPO(cfg)) {
+	if ckpt != "" && !foreign {
 		// The checkpoint's own iteration, not the run's latest.
 		if tr.Iteration, err = loadOne(tr, ckpt, &cfg); err != nil {
 			return err
@@ -232,43 +233,33 @@ func onlyPPO(cfg experiments.Config) bool {
 // foreignTrained loads the policy of every ppo group of cfg, a config given with -c:
 // checkpoint ckpt for the group it names (or, outside a run directory, for the config's
 // only learning group), and the latest checkpoint of run directory dir for the others,
-// each checked to act in cfg's environment for its group's role.
+// each checked to act in cfg's environment for its group's role. The iteration is that
+// of ckpt, or of the first group's checkpoint.
 func foreignTrained(dir, ckpt string, cfg experiments.Config) (*experiments.Trained, error) {
 	tr := &experiments.Trained{PPO: map[string]*ppo.Learner{}, DSR: map[string]*dsr.Learner{}, Iteration: -1}
+	bare := ckpt != "" && !fileExists(filepath.Join(dir, "checkpoints", ""))
 	own := ""
 	if ckpt != "" {
-		b, err := os.ReadFile(ckpt)
+		_, meta, err := readMeta(ckpt)
 		if err != nil {
-			return nil, &experiments.Error{File: ckpt, Msg: err.Error()}
-		}
-		_, meta, err := checkpoint.Load(bytes.NewReader(b))
-		if err != nil {
-			return nil, &experiments.Error{File: ckpt, Msg: err.Error()}
+			return nil, err
 		}
 		own = meta[checkpoint.MetaPolicy]
-		if n, err := strconv.Atoi(meta[experiments.MetaIteration]); err == nil {
-			tr.Iteration = n
-		}
-		var learning []string
-		for _, g := range cfg.Population {
-			if g.Learning() {
-				learning = append(learning, g.Name)
-			}
-		}
-		if !fileExists(filepath.Join(dir, "checkpoints", "")) && len(learning) == 1 {
-			own = learning[0] // a bare checkpoint plays the config's one learning group
-		}
 	}
+	first := ""
 	for _, g := range cfg.Population {
 		if !g.Learning() {
 			continue
 		}
 		path := filepath.Join(dir, "checkpoints", g.Name+"-latest.safetensors")
-		if g.Name == own {
+		switch {
+		case bare && first == "":
+			path = ckpt // a bare checkpoint plays the config's one learning group
+		case bare:
+			return nil, &experiments.Error{File: ckpt, Msg: fmt.Sprintf("a checkpoint outside a run directory plays one group, but the config has learning groups %q and %q; evaluate a run directory instead", first, g.Name)}
+		case g.Name == own:
 			path = ckpt
-		} else if ckpt != "" && !fileExists(filepath.Join(dir, "checkpoints", "")) {
-			return nil, &experiments.Error{File: ckpt, Msg: fmt.Sprintf("a checkpoint outside a run directory plays one group, but the config has learning groups %q and %q; evaluate a run directory instead", own, g.Name)}
-		} else if !fileExists(path) {
+		case !fileExists(path):
 			return nil, &experiments.Error{File: path, Msg: fmt.Sprintf("no checkpoint for learning group %q of the config (the run has no group of that name?)", g.Name)}
 		}
 		l, err := experiments.LoadPPOCheckpoint(path, g.Name, g.Role, cfg)
@@ -276,28 +267,45 @@ func foreignTrained(dir, ckpt string, cfg experiments.Config) (*experiments.Trai
 			return nil, err
 		}
 		tr.PPO[g.Name] = l
-		if ckpt == "" && tr.Iteration < 0 {
-			if ck, _, err := experiments.ReadPPOCheckpoint(path, g.Role, cfg); err == nil {
-				if n, err := strconv.Atoi(ck.Meta[experiments.MetaIteration]); err == nil {
-					tr.Iteration = n
-				}
+		if first == "" {
+			first = g.Name
+			if ckpt == "" {
+				ckpt = path
 			}
 		}
 	}
+	if ckpt != "" {
+		_, meta, err := readMeta(ckpt)
+		if err != nil {
+			return nil, err
+		}
+		if n, err := strconv.Atoi(meta[experiments.MetaIteration]); err == nil {
+			tr.Iteration = n
+		}
+	}
 	return tr, nil
+}
+
+// readMeta reads the checkpoint at path and its metadata; problems name the file.
+func readMeta(path string) ([]byte, map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, &experiments.Error{File: path, Msg: err.Error()}
+	}
+	_, meta, err := checkpoint.Load(bytes.NewReader(b))
+	if err != nil {
+		return nil, nil, &experiments.Error{File: path, Msg: err.Error()}
+	}
+	return b, meta, nil
 }
 
 // loadOne replaces the learner of the checkpoint's group with the checkpoint's.
 // bareGroup prepares tr for a checkpoint outside a run directory: the config given
 // with -c must have exactly one learning group, the checkpoint's.
 func bareGroup(tr *experiments.Trained, path string, cfg experiments.Config) error {
-	b, err := os.ReadFile(path)
+	_, meta, err := readMeta(path)
 	if err != nil {
-		return &experiments.Error{File: path, Msg: err.Error()}
-	}
-	_, meta, err := checkpoint.Load(bytes.NewReader(b))
-	if err != nil {
-		return &experiments.Error{File: path, Msg: err.Error()}
+		return err
 	}
 	group := meta[checkpoint.MetaPolicy]
 	for _, g := range cfg.Population {
@@ -310,13 +318,9 @@ func bareGroup(tr *experiments.Trained, path string, cfg experiments.Config) err
 }
 
 func loadOne(tr *experiments.Trained, path string, cfg *experiments.Config) (int, error) {
-	b, err := os.ReadFile(path)
+	b, meta, err := readMeta(path)
 	if err != nil {
-		return 0, &experiments.Error{File: path, Msg: err.Error()}
-	}
-	_, meta, err := checkpoint.Load(bytes.NewReader(b))
-	if err != nil {
-		return 0, &experiments.Error{File: path, Msg: err.Error()}
+		return 0, err
 	}
 	group := meta[checkpoint.MetaPolicy]
 	if _, ok := tr.PPO[group]; !ok {
