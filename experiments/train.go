@@ -170,6 +170,22 @@ func (t *TrainingConfig) ppoConfig() ppo.Config {
 	return p
 }
 
+// startingPolicy returns a new learner for ppo group g as training starts it: the
+// seeded initial weights, or the group's init checkpoint.
+func (t *trainer) startingPolicy(g int) (*ppo.Learner, error) {
+	gc := &t.pop[g]
+	l, err := ppo.New(gc.Name, t.cfg.Training.ppoConfig(), env.ObsDim, t.r.nAct, rng.New(t.cfg.Seed, "train.init").Uint64())
+	if err != nil {
+		return nil, fmt.Errorf("group %s: %w", gc.Name, err)
+	}
+	if gc.Init != "" {
+		if err := initFrom(l, &t.cfg, g); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
 // episodeTicks returns the training episode length of cfg.
 func (c *Config) trainTicks() int {
 	if c.Training.EpisodeTicks > 0 {
@@ -480,13 +496,19 @@ func Train(ctx context.Context, cfg Config, opts TrainOptions) (res *TrainResult
 		gc := &t.pop[g]
 		switch gc.Kind {
 		case agents.KindPPO:
-			l, err := ppo.New(gc.Name, pcfg, env.ObsDim, t.r.nAct, rng.New(cfg.Seed, "train.init").Uint64())
+			l, err := t.startingPolicy(g)
 			if err != nil {
-				return nil, fmt.Errorf("group %s: %w", gc.Name, err)
+				return nil, err
 			}
-			if gc.Init != "" {
-				if err := initFrom(l, &cfg, g); err != nil {
+			if pcfg.InitKL > 0 {
+				// The anchor of the init_kl penalty: a frozen second copy of the policy the
+				// group starts from, built the same way (so a resumed run rebuilds it).
+				a, err := t.startingPolicy(g)
+				if err != nil {
 					return nil, err
+				}
+				if err := l.SetAnchor(a); err != nil {
+					return nil, fmt.Errorf("group %s: %w", gc.Name, err)
 				}
 			}
 			t.ppoPol[g] = &agents.PPOPolicy{Learner: l}

@@ -172,3 +172,39 @@ func (c *Categorical) AddGradEntropy(dst []float32, coef float64) error {
 	}
 	return nil
 }
+
+// KL returns the Kullback-Leibler divergence KL(c || q) = Σ p_j (log p_j - log q_j) over
+// the actions c gives positive probability: +Inf if q gives one of them probability 0,
+// and NaN if the two have different lengths.
+func (c *Categorical) KL(q *Categorical) float64 {
+	if len(q.logp) != len(c.logp) {
+		return math.NaN()
+	}
+	var kl float64
+	for j, p := range c.p {
+		if p > 0 {
+			kl += p * (c.logp[j] - q.logp[j])
+		}
+	}
+	return kl
+}
+
+// AddGradKL adds coef·∂KL(c || q)/∂logits to dst (len K), the gradient with respect to
+// c's logits with q held fixed: coef·p_j (log p_j - log q_j - KL(c || q)) for each j with
+// p_j > 0, nothing otherwise. It returns an error if the lengths differ or if the
+// divergence is not finite (q gives probability 0 to an action c can take).
+func (c *Categorical) AddGradKL(dst []float32, q *Categorical, coef float64) error {
+	if len(dst) != len(c.p) || len(q.p) != len(c.p) {
+		return fmt.Errorf("nn: categorical KL gradient: dst has %d entries, q %d, for %d actions: %w", len(dst), len(q.p), len(c.p), ErrShape)
+	}
+	kl := c.KL(q)
+	if math.IsInf(kl, 0) || math.IsNaN(kl) {
+		return fmt.Errorf("nn: categorical KL gradient: KL is %g: %w", kl, ErrNonFinite)
+	}
+	for j, p := range c.p {
+		if p > 0 {
+			dst[j] += float32(coef * p * (c.logp[j] - q.logp[j] - kl))
+		}
+	}
+	return nil
+}

@@ -232,3 +232,68 @@ func TestCategoricalNoAllocs(t *testing.T) {
 		t.Errorf("%g allocations per Set+Sample+gradients", n)
 	}
 }
+
+// TestCategoricalKL checks KL(p || q) against the sum written out by hand and its
+// gradient with respect to p's logits against central finite differences of that sum.
+func TestCategoricalKL(t *testing.T) {
+	zp := []float32{0.5, -1.25, 2, 0.75, 1}
+	zq := []float32{-0.3, 0.4, 9, 1.5, 0.2}
+	mask := []bool{true, true, false, true, true}
+	// By hand: the softmaxes over the legal actions 0, 1, 3, 4, then Σ p log(p/q).
+	byHand := func(zp []float32) float64 {
+		legal := []int{0, 1, 3, 4}
+		var sp, sq float64
+		for _, j := range legal {
+			sp += math.Exp(float64(zp[j]))
+			sq += math.Exp(float64(zq[j]))
+		}
+		var kl float64
+		for _, j := range legal {
+			p, q := math.Exp(float64(zp[j]))/sp, math.Exp(float64(zq[j]))/sq
+			kl += p * math.Log(p/q)
+		}
+		return kl
+	}
+	var p, q Categorical
+	if err := p.Set(zp, mask); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Set(zq, mask); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.KL(&q), byHand(zp); math.Abs(got-want) > 1e-14 || want <= 0 {
+		t.Errorf("KL = %.17g, want %.17g (> 0)", got, want)
+	}
+	if kl := p.KL(&p); kl != 0 {
+		t.Errorf("KL(p || p) = %g, want 0", kl)
+	}
+	const h, coef, tol = 1.0 / 1024, 0.7, 1e-5
+	g := make([]float32, len(zp))
+	if err := p.AddGradKL(g, &q, coef); err != nil {
+		t.Fatal(err)
+	}
+	for j := range zp {
+		up := append([]float32(nil), zp...)
+		down := append([]float32(nil), zp...)
+		up[j] += h
+		down[j] -= h
+		want := coef * (byHand(up) - byHand(down)) / (2 * h)
+		if math.Abs(float64(g[j])-want) > tol {
+			t.Errorf("d KL / d z%d = %g, finite difference %g", j, g[j], want)
+		}
+		if !mask[j] && g[j] != 0 {
+			t.Errorf("masked logit %d got gradient %g", j, g[j])
+		}
+	}
+	// q forbids an action p may take: the divergence is infinite and has no gradient.
+	var r Categorical
+	if err := r.Set(zq, []bool{false, true, false, true, true}); err != nil {
+		t.Fatal(err)
+	}
+	if kl := p.KL(&r); !math.IsInf(kl, 1) {
+		t.Errorf("KL against a distribution without action 0 = %g, want +Inf", kl)
+	}
+	if err := p.AddGradKL(g, &r, coef); !errors.Is(err, ErrNonFinite) {
+		t.Errorf("AddGradKL with an infinite KL: %v, want ErrNonFinite", err)
+	}
+}

@@ -152,9 +152,12 @@ func sameParams(a, b []nn.Param) bool {
 // independently in float64 from the formulas: mean over decisions of
 // max(-A r, -A clip(r)) - c_e H + c_v ½ max((v-ret)², (v_c-ret)²), with a masked
 // log-softmax of its own.
-func refLoss(logits []float64, newV []float64, k int, masks []bool, actions []int, oldLogp, adv, oldV, ret []float64, cfg Config) float64 {
+//
+// With anchor logits (nil: none) it adds cfg.InitKL·Σ_j p_j log(p_j / q_j), q the
+// anchor's masked softmax; it returns the mean of that divergence too.
+func refLoss(logits []float64, newV []float64, k int, masks []bool, actions []int, oldLogp, adv, oldV, ret []float64, cfg Config, anchor []float64) (loss, meanKL float64) {
 	m := len(actions)
-	var total float64
+	var total, klSum float64
 	for r := 0; r < m; r++ {
 		z, mk := logits[r*k:(r+1)*k], masks[r*k:(r+1)*k]
 		hi := math.Inf(-1)
@@ -183,21 +186,62 @@ func refLoss(logits []float64, newV []float64, k int, masks []bool, actions []in
 		vc := oldV[r] + math.Max(-cfg.ClipCoef, math.Min(newV[r]-oldV[r], cfg.ClipCoef))
 		vl := 0.5 * math.Max((newV[r]-ret[r])*(newV[r]-ret[r]), (vc-ret[r])*(vc-ret[r]))
 		total += pg - cfg.EntCoef*h + cfg.VFCoef*vl
+		if anchor != nil {
+			q := anchor[r*k : (r+1)*k]
+			var sq float64
+			for j := range q {
+				if mk[j] {
+					sq += math.Exp(q[j])
+				}
+			}
+			var kl float64
+			for j := range z {
+				if mk[j] {
+					p := math.Exp(z[j] - logZ)
+					kl += p * ((z[j] - logZ) - (q[j] - math.Log(sq)))
+				}
+			}
+			total += cfg.InitKL * kl
+			klSum += kl
+		}
 	}
-	return total / float64(m)
+	return total / float64(m), klSum / float64(m)
 }
 
 // The gradient the update hands to the networks, dLoss/dlogits and dLoss/dvalue, is the
 // central difference of refLoss, with masks, advantage normalization, entropy bonus and
 // value clipping all on, and stored log-probabilities off the current policy so that
-// some ratios are clipped.
+// some ratios are clipped; then again with the init_kl penalty toward an anchor policy,
+// whose mean divergence the minibatch also reports.
 func TestLossGradient(t *testing.T) {
+	t.Run("plain", func(t *testing.T) { testLossGradient(t, 0) })
+	t.Run("init_kl", func(t *testing.T) { testLossGradient(t, 0.3) })
+}
+
+func testLossGradient(t *testing.T, initKL float64) {
 	cfg := DefaultConfig()
-	cfg.NumMinibatches, cfg.EntCoef = 1, 0.05
+	cfg.NumMinibatches, cfg.EntCoef, cfg.InitKL = 1, 0.05, initKL
 	const d, k, n = 3, 5, 12
 	l, err := New("grad", cfg, d, k, 3)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var anchor []float64
+	if initKL > 0 {
+		a, err := New("anchor", cfg, d, k, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		must(t, l.SetAnchor(a))
+		defer func() {
+			want := make([]float32, n*k)
+			must(t, a.actor.Forward(want, l.mbObs[:n*d], n))
+			for i := range anchor {
+				if float32(anchor[i]) != want[i] {
+					t.Fatalf("anchor logit %d: %g, the anchor's network gives %g", i, anchor[i], want[i])
+				}
+			}
+		}()
 	}
 	r := rng.New(3, "grad")
 	obs, masks := make([]float32, n*d), make([]bool, n*k)
@@ -225,8 +269,15 @@ func TestLossGradient(t *testing.T) {
 	for i := range rows {
 		rows[i] = i
 	}
-	if _, err := l.minibatch(b, rows); err != nil {
+	out, err := l.minibatch(b, rows)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if initKL > 0 {
+		anchor = make([]float64, n*k)
+		for i := range anchor {
+			anchor[i] = float64(l.mbAnchor[i])
+		}
 	}
 	// The forward outputs and the gradients of that step, before the parameters moved.
 	logits, newV := make([]float64, n*k), make([]float64, n)
@@ -240,7 +291,14 @@ func TestLossGradient(t *testing.T) {
 	for i := 0; i < n; i++ {
 		oldLogp[i], adv[i], oldV[i], ret[i] = float64(b.logps[i]), l.mbAdv[i], float64(b.values[i]), b.ret[i]
 	}
-	f := func() float64 { return refLoss(logits, newV, k, b.masks, actions, oldLogp, adv, oldV, ret, cfg) }
+	f := func() float64 {
+		loss, _ := refLoss(logits, newV, k, b.masks, actions, oldLogp, adv, oldV, ret, cfg, anchor)
+		return loss
+	}
+	_, meanKL := refLoss(logits, newV, k, b.masks, actions, oldLogp, adv, oldV, ret, cfg, anchor)
+	if got := out[8]; math.Abs(got-meanKL) > 1e-6 || (initKL > 0) != (meanKL > 0) {
+		t.Errorf("%s = %g, by hand %g", metricNames[8], got, meanKL)
+	}
 	const h = 1e-6
 	check := func(name string, x []float64, got []float32) {
 		for i := range x {

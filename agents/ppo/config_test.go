@@ -114,7 +114,7 @@ backend: go
 // Update reports CleanRL's metric names, in a fixed order, with sane values.
 func TestStatsNames(t *testing.T) {
 	want := []string{"losses/policy_loss", "losses/value_loss", "losses/entropy", "losses/old_approx_kl",
-		"losses/approx_kl", "losses/clipfrac", "losses/explained_variance", "charts/learning_rate"}
+		"losses/approx_kl", "losses/clipfrac", "losses/explained_variance", "charts/learning_rate", "losses/init_kl"}
 	env := newBandit(3)
 	cfg := toyConfig()
 	cfg.AnnealLR, cfg.TotalUpdates = true, 4

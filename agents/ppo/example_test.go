@@ -58,4 +58,5 @@ func Example() {
 	// losses/clipfrac
 	// losses/explained_variance
 	// charts/learning_rate
+	// losses/init_kl
 }

@@ -66,6 +66,14 @@ type Config struct {
 	// with the learning rate's schedule (frac = 1 - (update-1)/TotalUpdates): explore
 	// early, commit late (not in CleanRL). It needs TotalUpdates.
 	AnnealEnt bool `yaml:"anneal_ent" json:"anneal_ent"`
+	// InitKL weighs a penalty InitKL·KL(π || π₀) on the divergence of the policy from an
+	// anchor π₀ (SetAnchor; hivegym's trainer anchors a group to the policy it started
+	// from, its init checkpoint when it has one): KL-regularized fine-tuning, as in
+	// Jaques et al. 2017 ("Sequence Tutor") and Jacob et al. 2022 ("piKL", regularizing
+	// negotiation policies toward an anchor), so a warm-started policy changes where the
+	// reward says it must and keeps its behaviour elsewhere. 0 (the default, CleanRL)
+	// disables it.
+	InitKL float64 `yaml:"init_kl" json:"init_kl"`
 	// VFCoef weighs the value loss (CleanRL: 0.5).
 	VFCoef float64 `yaml:"vf_coef" json:"vf_coef"`
 	// MaxGradNorm clips the global gradient norm of actor and critic together (CleanRL:
@@ -142,7 +150,7 @@ func (c Config) Validate() error {
 	for _, f := range []struct {
 		path string
 		v    float64
-	}{{"ent_coef", c.EntCoef}, {"vf_coef", c.VFCoef}, {"max_grad_norm", c.MaxGradNorm}, {"target_kl", c.TargetKL}} {
+	}{{"ent_coef", c.EntCoef}, {"init_kl", c.InitKL}, {"vf_coef", c.VFCoef}, {"max_grad_norm", c.MaxGradNorm}, {"target_kl", c.TargetKL}} {
 		if !finite(f.v) || f.v < 0 {
 			bad(f.path, "must be finite and >= 0, got %g", f.v)
 		}
@@ -209,9 +217,10 @@ type Learner struct {
 	actor    nn.Module
 	critic   nn.Module
 	opt      nn.Optimizer
-	updates  int64   // Update calls completed
-	samples  int64   // decisions trained on
-	entCoef  float64 // the entropy weight of the current update
+	updates  int64    // Update calls completed
+	samples  int64    // decisions trained on
+	entCoef  float64  // the entropy weight of the current update
+	anchor   *Learner // the policy InitKL pulls toward (SetAnchor), or nil
 
 	// The critic's half of Act and of each minibatch, run beside the actor's (see
 	// concurrent); side is started at the first use.
@@ -221,10 +230,12 @@ type Learner struct {
 
 	// Scratch, grown to the largest batch seen and reused: no allocation in a steady state.
 	dist     nn.Categorical
+	adist    nn.Categorical // the anchor's distribution of the same decision
 	logits   []float32
 	idx      []int // the finished decisions of the buffer being learned from
 	mbObs    []float32
 	mbLogits []float32
+	mbAnchor []float32 // the anchor's logits of the minibatch
 	mbValues []float32
 	dLogits  []float32
 	dValues  []float32
@@ -279,6 +290,18 @@ func (l *Learner) build() (actor, critic nn.Module, opt nn.Optimizer, err error)
 		return nil, nil, nil, fmt.Errorf("ppo: optimizer: %w", err)
 	}
 	return actor, critic, opt, nil
+}
+
+// SetAnchor makes a the policy the InitKL penalty pulls l toward (nil: none). a must have
+// l's observation and action sizes; l only reads a's actor, in Update, and a must not
+// change while l trains (a frozen copy: a learner built and loaded as l was at the start).
+func (l *Learner) SetAnchor(a *Learner) error {
+	if a != nil && (a.obsDim != l.obsDim || a.nActions != l.nActions) {
+		return fmt.Errorf("%w: anchor for %d observations and %d actions; learner has %d and %d",
+			ErrShape, a.obsDim, a.nActions, l.obsDim, l.nActions)
+	}
+	l.anchor = a
+	return nil
 }
 
 // Config returns a copy of the learner's hyperparameters.
@@ -522,11 +545,13 @@ const (
 	MetricClipFrac          = "losses/clipfrac"
 	MetricExplainedVariance = "losses/explained_variance"
 	MetricLearningRate      = "charts/learning_rate"
+	MetricInitKL            = "losses/init_kl"
 )
 
 var metricNames = [...]string{
 	MetricPolicyLoss, MetricValueLoss, MetricEntropy, MetricOldApproxKL,
 	MetricApproxKL, MetricClipFrac, MetricExplainedVariance, MetricLearningRate,
+	MetricInitKL,
 }
 
 // NumMetrics is the number of metrics an update reports.
@@ -658,7 +683,8 @@ func (l *Learner) Update(b *Buffer) (Stats, error) {
 
 // minibatch takes one gradient step on the decisions rows of b and returns the
 // minibatch's policy loss, value loss, entropy, old and new approximate KL and clip
-// fraction (in metricNames order; the last two entries are unused).
+// fraction, in metricNames order, and the KL divergence from the anchor in the last entry
+// (explained variance and learning rate, between them, are left to Update).
 //
 // The actor's pass (forward, policy loss and entropy, backward) and the critic's
 // (forward, value loss, backward) touch disjoint modules, gradients and scratch, so with
@@ -695,7 +721,7 @@ func (l *Learner) minibatch(b *Buffer, rows []int) ([NumMetrics]float64, error) 
 	}
 
 	l.opt.ZeroGrad()
-	var pol [5]float64
+	var pol [6]float64
 	var vLoss float64
 	var errA, errC error
 	if l.concurrent() {
@@ -720,7 +746,7 @@ func (l *Learner) minibatch(b *Buffer, rows []int) ([NumMetrics]float64, error) 
 		return out, fmt.Errorf("ppo: optimizer: %w", err)
 	}
 	inv := 1 / float64(m)
-	out = [NumMetrics]float64{pol[0] * inv, vLoss * inv, pol[1] * inv, pol[2] * inv, pol[3] * inv, pol[4] * inv}
+	out = [NumMetrics]float64{pol[0] * inv, vLoss * inv, pol[1] * inv, pol[2] * inv, pol[3] * inv, pol[4] * inv, 0, 0, pol[5] * inv}
 	return out, nil
 }
 
@@ -791,12 +817,25 @@ func (l *Learner) concurrent() bool { return !l.serial && l.backend.Name() == "g
 // clipped surrogate and entropy gradients with respect to the logits (each divided by m,
 // the losses being means over the minibatch) and back-propagates them into the actor's
 // gradients. It returns the sums over the rows of the policy loss, entropy, old and new
-// approximate KL and clipped decisions. It needs the normalized advantages in l.mbAdv.
-func (l *Learner) actorPass(b *Buffer, rows []int) (sums [5]float64, err error) {
+// approximate KL, clipped decisions and KL divergence from the anchor (0 without one).
+// It needs the normalized advantages in l.mbAdv.
+//
+// With an anchor and InitKL > 0 the loss gains InitKL·KL(π || π₀) per decision, the
+// divergence of the policy's distribution from the anchor's on the same observation and
+// mask (nn.Categorical.AddGradKL), the anchor held fixed.
+func (l *Learner) actorPass(b *Buffer, rows []int) (sums [6]float64, err error) {
 	m, k := len(rows), l.nActions
 	if err := l.actor.Forward(l.mbLogits, l.mbObs, m); err != nil {
 		return sums, fmt.Errorf("ppo: actor: %w", err)
 	}
+	anchored := l.anchor != nil && l.cfg.InitKL > 0
+	if anchored {
+		l.mbAnchor = grow(l.mbAnchor, m*k)
+		if err := l.anchor.actor.Forward(l.mbAnchor, l.mbObs, m); err != nil {
+			return sums, fmt.Errorf("ppo: anchor: %w", err)
+		}
+	}
+	var initKL float64
 	clip, inv := l.cfg.ClipCoef, 1/float64(m)
 	clear(l.dLogits)
 	var pgLoss, ent, oldKL, kl, clipped float64
@@ -823,11 +862,20 @@ func (l *Learner) actorPass(b *Buffer, rows []int) (sums [5]float64, err error) 
 		if err := l.dist.AddGradEntropy(l.dLogits[r*k:(r+1)*k], -l.entCoef*inv); err != nil {
 			return sums, fmt.Errorf("ppo: decision %d: %w", i, err)
 		}
+		if anchored {
+			if err := l.adist.Set(l.mbAnchor[r*k:(r+1)*k], b.masks[i*k:(i+1)*k]); err != nil {
+				return sums, fmt.Errorf("ppo: decision %d: anchor: %w", i, err)
+			}
+			initKL += l.dist.KL(&l.adist)
+			if err := l.dist.AddGradKL(l.dLogits[r*k:(r+1)*k], &l.adist, l.cfg.InitKL*inv); err != nil {
+				return sums, fmt.Errorf("ppo: decision %d: anchor: %w", i, err)
+			}
+		}
 	}
 	if err := l.actor.Backward(nil, l.dLogits); err != nil {
 		return sums, fmt.Errorf("ppo: actor: %w", err)
 	}
-	return [5]float64{pgLoss, ent, oldKL, kl, clipped}, nil
+	return [6]float64{pgLoss, ent, oldKL, kl, clipped, initKL}, nil
 }
 
 // criticPass runs the critic's forward pass on the minibatch in l.mbObs, computes the

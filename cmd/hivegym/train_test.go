@@ -170,9 +170,9 @@ func TestTrainRunRecordsCurvesAndMetrics(t *testing.T) {
 	if err := trainRun(context.Background(), sweep.Run{Config: cfg, Seed: 3}, rec); err != nil {
 		t.Fatal(err)
 	}
-	// 2 iterations x (2 curves for both groups + 8 PPO metrics) = 24 points; 2 groups x 5 metrics.
-	if rec.curves != 24 || rec.groups != 10 {
-		t.Fatalf("curves %d groups %d, want 24 and 10", rec.curves, rec.groups)
+	// 2 iterations x (2 curves for both groups + 9 PPO metrics) = 26 points; 2 groups x 5 metrics.
+	if rec.curves != 26 || rec.groups != 10 {
+		t.Fatalf("curves %d groups %d, want 26 and 10", rec.curves, rec.groups)
 	}
 }
 
