@@ -3,7 +3,6 @@ package experiments
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"math"
@@ -555,24 +554,15 @@ func TestInitKLAnchor(t *testing.T) {
 		}
 		return c
 	}
-	lastKL := func(dir string) []float64 {
-		f, err := os.Open(filepath.Join(dir, "curves.csv"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		rows, err := csv.NewReader(f).ReadAll()
+	initKLs := func(dir string) []float64 {
+		pts, err := readCurves(filepath.Join(dir, "curves.csv"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		var kl []float64
-		for _, r := range rows[1:] {
-			if r[1] == "providers" && r[2] == "losses/init_kl" {
-				v, err := strconv.ParseFloat(r[3], 64)
-				if err != nil {
-					t.Fatal(err)
-				}
-				kl = append(kl, v)
+		for _, p := range pts {
+			if p.Group == "providers" && p.Metric == ppo.MetricInitKL {
+				kl = append(kl, p.Value)
 			}
 		}
 		if len(kl) != 4 {
@@ -586,7 +576,7 @@ func TestInitKLAnchor(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	kw, ks := lastKL(weak), lastKL(strong)
+	kw, ks := initKLs(weak), initKLs(strong)
 	for i := range kw {
 		if !(kw[i] > 0 && ks[i] > 0) {
 			t.Errorf("iteration %d: KL from the init policy %g (weak), %g (strong); want > 0", i+1, kw[i], ks[i])

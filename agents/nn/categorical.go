@@ -191,20 +191,21 @@ func (c *Categorical) KL(q *Categorical) float64 {
 
 // AddGradKL adds coef·∂KL(c || q)/∂logits to dst (len K), the gradient with respect to
 // c's logits with q held fixed: coef·p_j (log p_j - log q_j - KL(c || q)) for each j with
-// p_j > 0, nothing otherwise. It returns an error if the lengths differ or if the
-// divergence is not finite (q gives probability 0 to an action c can take).
-func (c *Categorical) AddGradKL(dst []float32, q *Categorical, coef float64) error {
+// p_j > 0, nothing otherwise, and returns KL(c || q), which the gradient needs. It
+// returns an error if the lengths differ or if the divergence is not finite (q gives
+// probability 0 to an action c can take).
+func (c *Categorical) AddGradKL(dst []float32, q *Categorical, coef float64) (float64, error) {
 	if len(dst) != len(c.p) || len(q.p) != len(c.p) {
-		return fmt.Errorf("nn: categorical KL gradient: dst has %d entries, q %d, for %d actions: %w", len(dst), len(q.p), len(c.p), ErrShape)
+		return 0, fmt.Errorf("nn: categorical KL gradient: dst has %d entries, q %d, for %d actions: %w", len(dst), len(q.p), len(c.p), ErrShape)
 	}
 	kl := c.KL(q)
 	if math.IsInf(kl, 0) || math.IsNaN(kl) {
-		return fmt.Errorf("nn: categorical KL gradient: KL is %g: %w", kl, ErrNonFinite)
+		return kl, fmt.Errorf("nn: categorical KL gradient: KL is %g: %w", kl, ErrNonFinite)
 	}
 	for j, p := range c.p {
 		if p > 0 {
 			dst[j] += float32(coef * p * (c.logp[j] - q.logp[j] - kl))
 		}
 	}
-	return nil
+	return kl, nil
 }

@@ -269,8 +269,8 @@ func TestCategoricalKL(t *testing.T) {
 	}
 	const h, coef, tol = 1.0 / 1024, 0.7, 1e-5
 	g := make([]float32, len(zp))
-	if err := p.AddGradKL(g, &q, coef); err != nil {
-		t.Fatal(err)
+	if kl, err := p.AddGradKL(g, &q, coef); err != nil || kl != p.KL(&q) {
+		t.Fatalf("AddGradKL returned KL %g, %v; KL gives %g", kl, err, p.KL(&q))
 	}
 	for j := range zp {
 		up := append([]float32(nil), zp...)
@@ -293,7 +293,7 @@ func TestCategoricalKL(t *testing.T) {
 	if kl := p.KL(&r); !math.IsInf(kl, 1) {
 		t.Errorf("KL against a distribution without action 0 = %g, want +Inf", kl)
 	}
-	if err := p.AddGradKL(g, &r, coef); !errors.Is(err, ErrNonFinite) {
+	if _, err := p.AddGradKL(g, &r, coef); !errors.Is(err, ErrNonFinite) {
 		t.Errorf("AddGradKL with an infinite KL: %v, want ErrNonFinite", err)
 	}
 }

@@ -226,22 +226,12 @@ func testLossGradient(t *testing.T, initKL float64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var anchor []float64
+	var a *Learner
 	if initKL > 0 {
-		a, err := New("anchor", cfg, d, k, 4)
-		if err != nil {
+		if a, err = New("anchor", cfg, d, k, 4); err != nil {
 			t.Fatal(err)
 		}
 		must(t, l.SetAnchor(a))
-		defer func() {
-			want := make([]float32, n*k)
-			must(t, a.actor.Forward(want, l.mbObs[:n*d], n))
-			for i := range anchor {
-				if float32(anchor[i]) != want[i] {
-					t.Fatalf("anchor logit %d: %g, the anchor's network gives %g", i, anchor[i], want[i])
-				}
-			}
-		}()
 	}
 	r := rng.New(3, "grad")
 	obs, masks := make([]float32, n*d), make([]bool, n*k)
@@ -273,10 +263,17 @@ func testLossGradient(t *testing.T, initKL float64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if initKL > 0 {
+	// The anchor's logits, from its own network on the minibatch's observations.
+	var anchor []float64
+	if a != nil {
+		want := make([]float32, n*k)
+		must(t, a.actor.Forward(want, l.mbObs[:n*d], n))
 		anchor = make([]float64, n*k)
 		for i := range anchor {
-			anchor[i] = float64(l.mbAnchor[i])
+			if l.mbAnchor[i] != want[i] {
+				t.Fatalf("anchor logit %d: %g, the anchor's network gives %g", i, l.mbAnchor[i], want[i])
+			}
+			anchor[i] = float64(want[i])
 		}
 	}
 	// The forward outputs and the gradients of that step, before the parameters moved.

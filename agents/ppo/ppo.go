@@ -866,10 +866,11 @@ func (l *Learner) actorPass(b *Buffer, rows []int) (sums [6]float64, err error) 
 			if err := l.adist.Set(l.mbAnchor[r*k:(r+1)*k], b.masks[i*k:(i+1)*k]); err != nil {
 				return sums, fmt.Errorf("ppo: decision %d: anchor: %w", i, err)
 			}
-			initKL += l.dist.KL(&l.adist)
-			if err := l.dist.AddGradKL(l.dLogits[r*k:(r+1)*k], &l.adist, l.cfg.InitKL*inv); err != nil {
+			d, err := l.dist.AddGradKL(l.dLogits[r*k:(r+1)*k], &l.adist, l.cfg.InitKL*inv)
+			if err != nil {
 				return sums, fmt.Errorf("ppo: decision %d: anchor: %w", i, err)
 			}
+			initKL += d
 		}
 	}
 	if err := l.actor.Backward(nil, l.dLogits); err != nil {
