@@ -194,20 +194,71 @@ func (c *Config) trainTicks() int {
 	return c.Env.EpisodeTicks
 }
 
-// HashForCheckpoint returns the hex SHA-256 of the resolved config's YAML with the keys
-// that do not change what is learned cleared (training.iterations, workers,
-// checkpoint_every, greedy_eval, device and ppo.backend): checkpoints record it, and resuming refuses a
-// checkpoint trained under another config.
+// HashForCheckpoint returns the hex SHA-256 of the resolved config's canonical YAML
+// (canonicalYAML) with the keys that do not change what is learned cleared
+// (training.iterations, workers, checkpoint_every, greedy_eval, device and
+// ppo.backend): checkpoints record it, and resuming refuses a checkpoint trained under
+// another config. The canonical form leaves out zero-valued keys, so a config key added
+// later whose zero value keeps the old behaviour (training.ppo.init_kl: 0) does not
+// orphan the checkpoints trained before it.
 func (c *Config) HashForCheckpoint() string {
 	x := *c
 	x.Training.Iterations, x.Training.Workers, x.Training.CheckpointEvery, x.Training.Greedy = 0, 0, 0, false
 	x.Training.PPO.Backend, x.Training.Device = "", ""
-	b, err := yaml.Marshal(x)
+	b, err := canonicalYAML(x)
 	if err != nil {
 		panic("experiments: config does not encode as YAML: " + err.Error())
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// canonicalYAML encodes v as YAML without the mapping keys whose value is a zero scalar
+// (0, false, "", null) or a mapping left empty by that rule, at any depth (inside
+// sequences too; sequence elements themselves are kept, since their positions mean
+// something). Two values of one type that differ only in such keys cannot differ at
+// all, as the decoder fills absent keys with zeros, so the encoding still tells every
+// pair of distinct values apart.
+func canonicalYAML(v any) ([]byte, error) {
+	var n yaml.Node
+	if err := n.Encode(v); err != nil {
+		return nil, err
+	}
+	pruneZeroKeys(&n)
+	return yaml.Marshal(&n)
+}
+
+// pruneZeroKeys removes, in place, the zero-valued keys of every mapping under n, and
+// reports whether n itself is zero (a zero scalar, or a mapping with no keys left).
+func pruneZeroKeys(n *yaml.Node) bool {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!null":
+			return true
+		case "!!bool":
+			return n.Value == "false"
+		case "!!str":
+			return n.Value == ""
+		case "!!int", "!!float":
+			f, err := strconv.ParseFloat(n.Value, 64)
+			return err == nil && f == 0
+		}
+	case yaml.MappingNode:
+		kept := n.Content[:0]
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if !pruneZeroKeys(n.Content[i+1]) {
+				kept = append(kept, n.Content[i], n.Content[i+1])
+			}
+		}
+		n.Content = kept
+		return len(kept) == 0
+	case yaml.SequenceNode, yaml.DocumentNode:
+		for _, c := range n.Content {
+			pruneZeroKeys(c)
+		}
+	}
+	return false
 }
 
 // Curve metric names every group reports each iteration, before a PPO group's update
