@@ -1114,14 +1114,19 @@ func readRunCSV(path, header string, row func(line int, fields []string) error) 
 }
 
 // LoadTrained loads the latest checkpoint of every learning group of cfg's population
-// from run directory dir, checking them against cfg (config hash, spaces).
+// from run directory dir (and its league groups' snapshots) for evaluation, checking
+// that each fits cfg: its observation and action spaces, and a ppo group's role
+// (LoadPPOCheckpoint), as a tournament's entrants are checked. The config hash is not
+// compared: what the policies were trained with does not change how they act, and a
+// run trained before a config key was added evaluates as it did. Resuming a run
+// compares it (the trainer).
 func LoadTrained(dir string, cfg Config) (*Trained, error) {
 	e, err := env.New(cfg.Settings())
 	if err != nil {
 		return nil, err
 	}
 	obsSp, actSp := spaces(e)
-	want := map[string]string{checkpoint.MetaConfigHash: cfg.HashForCheckpoint(), checkpoint.MetaObsSpace: obsSp, checkpoint.MetaActionSpace: actSp}
+	want := map[string]string{checkpoint.MetaObsSpace: obsSp, checkpoint.MetaActionSpace: actSp}
 	tr := &Trained{PPO: map[string]*ppo.Learner{}, DSR: map[string]*dsr.Learner{}, Iteration: -1}
 	for g := range cfg.Population {
 		gc := &cfg.Population[g]
@@ -1142,13 +1147,9 @@ func LoadTrained(dir string, cfg Config) (*Trained, error) {
 			tr.Iteration = n
 		}
 		if gc.Kind == agents.KindPPO {
-			// A learner of the config (its backend) restored from the file.
-			l, err := ppo.New(gc.Name, cfg.Training.ppoConfig(), env.ObsDim, e.NumActions(), 0)
+			l, err := LoadPPOCheckpoint(path, gc.Name, gc.Role, cfg)
 			if err != nil {
 				return nil, err
-			}
-			if err := l.Restore(bytes.NewReader(b), want); err != nil {
-				return nil, &Error{File: path, Msg: err.Error()}
 			}
 			tr.PPO[gc.Name] = l
 		} else {

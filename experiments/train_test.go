@@ -193,6 +193,24 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	if _, err := LoadTrained(dir, other); err == nil {
 		t.Error("loading under another action space: no error")
 	}
+	// It loads for evaluation under a config that changes only how it was trained (the
+	// config hash differs: a key added by a later hivegym looks the same), and acts the same.
+	trainedOther := cfg
+	trainedOther.Training.PPO.EntCoef, trainedOther.Training.PPO.InitKL = 0.5, 0.2
+	if trainedOther.HashForCheckpoint() == cfg.HashForCheckpoint() {
+		t.Fatal("the edit does not change the config hash")
+	}
+	tr2, err := LoadTrained(dir, trainedOther)
+	if err != nil {
+		t.Fatalf("loading under a config with other training keys: %v", err)
+	}
+	v2 := make([]float32, n)
+	_ = tr2.PPO["providers"].Value(b.Obs, n, v2)
+	for i := range vd {
+		if v2[i] != vd[i] {
+			t.Fatalf("row %d: value %g under the other config, %g under the run's", i, v2[i], vd[i])
+		}
+	}
 }
 
 // TestTrainingRaisesReturn trains the tiny market and compares, on the same held-out

@@ -318,7 +318,7 @@ func bareGroup(tr *experiments.Trained, path string, cfg experiments.Config) err
 }
 
 func loadOne(tr *experiments.Trained, path string, cfg *experiments.Config) (int, error) {
-	b, meta, err := readMeta(path)
+	_, meta, err := readMeta(path)
 	if err != nil {
 		return 0, err
 	}
@@ -326,9 +326,16 @@ func loadOne(tr *experiments.Trained, path string, cfg *experiments.Config) (int
 	if _, ok := tr.PPO[group]; !ok {
 		return 0, &experiments.Error{File: path, Msg: fmt.Sprintf("group %q is not a ppo group of the run's population", group)}
 	}
-	l, err := ppo.Load(bytes.NewReader(b), map[string]string{checkpoint.MetaConfigHash: cfg.HashForCheckpoint()})
+	role := ""
+	for _, g := range cfg.Population {
+		if g.Name == group {
+			role = g.Role
+		}
+	}
+	// Checked to fit the config (spaces, role) as the run's latest checkpoints are.
+	l, err := experiments.LoadPPOCheckpoint(path, group, role, *cfg)
 	if err != nil {
-		return 0, &experiments.Error{File: path, Msg: err.Error()}
+		return 0, err
 	}
 	tr.PPO[group] = l
 	n, _ := strconv.Atoi(meta[experiments.MetaIteration])
