@@ -1136,7 +1136,7 @@ func LoadTrained(dir string, cfg Config) (*Trained, error) {
 		path := filepath.Join(dir, "checkpoints", gc.Name+"-latest.safetensors")
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return nil, &Error{File: path, Msg: readErrMsg(err) + " (train the run first)"}
+			return nil, &Error{File: path, Msg: fmt.Sprintf("%s: no checkpoint for learning group %q of the config (train the run first, or give a config whose learning groups are the run's)", readErrMsg(err), gc.Name)}
 		}
 		_, meta, err := checkpoint.Load(bytes.NewReader(b))
 		if err != nil {

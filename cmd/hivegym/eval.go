@@ -14,7 +14,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/hivegym/hivegym/agents"
 	"github.com/hivegym/hivegym/agents/checkpoint"
 	"github.com/hivegym/hivegym/agents/dsr"
 	"github.com/hivegym/hivegym/agents/ppo"
@@ -49,9 +48,10 @@ CHECKPOINT file given for its group) and each named baseline swapped in for the 
 agents, on the same --episodes fresh episodes. Episode seeds derive from --seed and are
 never the training episodes' seeds. The config is the run's config.yaml unless -c is
 given; --scenario evaluates under another scenario (a policy trained in the baseline
-world, scored under gas-spike). With -c CONFIG the policies of its ppo groups (by group
-name) need only fit its environment and their group's role, as a tournament's entrants
-do: the same policy against other opponents or in another market.
+world, scored under gas-spike). The run's checkpoints play the config's learning groups
+of the same name and need only fit its environment and their group's role, as a
+tournament's entrants do, so -c CONFIG scores the same policies against other opponents
+or in another market.
 
 Baselines: random (the cost-aware random-legal policy) or any scripted strategy name
 (cost-plus fits providers, budget clients). A plain name stands in for every learning
@@ -137,16 +137,11 @@ func runEval(ctx context.Context, opts *evalOptions) error {
 	if err := applyBackend(&cfg, opts.Backend, opts.Device); err != nil {
 		return err
 	}
+	// The policies are checked to fit cfg (spaces, network, the group's role), whether
+	// cfg is the run's own config or another one given with -c (other opponents, another
+	// market): the same policy can be scored anywhere it can act.
 	var tr *experiments.Trained
-	foreign := opts.Config != "" && onlyPPO(cfg)
-	if foreign {
-		// Another config (other opponents, another market): the policies need only act
-		// in it, so they are checked as a tournament's entrants are (spaces, network,
-		// role), not against the config they were trained with.
-		if tr, err = foreignTrained(dir, ckpt, cfg); err != nil {
-			return err
-		}
-	} else if ckpt != "" && !fileExists(filepath.Join(dir, "checkpoints", "")) {
+	if ckpt != "" && !fileExists(filepath.Join(dir, "checkpoints", "")) {
 		// A checkpoint on its own (with -c): it must be the config's only learning group.
 		tr = &experiments.Trained{PPO: map[string]*ppo.Learner{}, DSR: map[string]*dsr.Learner{}}
 		if err := bareGroup(tr, ckpt, cfg); err != nil {
@@ -155,7 +150,7 @@ func runEval(ctx context.Context, opts *evalOptions) error {
 	} else if tr, err = experiments.LoadTrained(dir, cfg); err != nil {
 		return err
 	}
-	if ckpt != "" && !foreign {
+	if ckpt != "" {
 		// The checkpoint's own iteration, not the run's latest.
 		if tr.Iteration, err = loadOne(tr, ckpt, &cfg); err != nil {
 			return err
@@ -218,72 +213,6 @@ func runEval(ctx context.Context, opts *evalOptions) error {
 		return evalErr
 	}
 	return outErr
-}
-
-// onlyPPO reports whether every learning group of cfg is a ppo group.
-func onlyPPO(cfg experiments.Config) bool {
-	for _, g := range cfg.Population {
-		if g.Learning() && g.Kind != agents.KindPPO {
-			return false
-		}
-	}
-	return true
-}
-
-// foreignTrained loads the policy of every ppo group of cfg, a config given with -c:
-// checkpoint ckpt for the group it names (or, outside a run directory, for the config's
-// only learning group), and the latest checkpoint of run directory dir for the others,
-// each checked to act in cfg's environment for its group's role. The iteration is that
-// of ckpt, or of the first group's checkpoint.
-func foreignTrained(dir, ckpt string, cfg experiments.Config) (*experiments.Trained, error) {
-	tr := &experiments.Trained{PPO: map[string]*ppo.Learner{}, DSR: map[string]*dsr.Learner{}, Iteration: -1}
-	bare := ckpt != "" && !fileExists(filepath.Join(dir, "checkpoints", ""))
-	own := ""
-	if ckpt != "" {
-		_, meta, err := readMeta(ckpt)
-		if err != nil {
-			return nil, err
-		}
-		own = meta[checkpoint.MetaPolicy]
-	}
-	first := ""
-	for _, g := range cfg.Population {
-		if !g.Learning() {
-			continue
-		}
-		path := filepath.Join(dir, "checkpoints", g.Name+"-latest.safetensors")
-		switch {
-		case bare && first == "":
-			path = ckpt // a bare checkpoint plays the config's one learning group
-		case bare:
-			return nil, &experiments.Error{File: ckpt, Msg: fmt.Sprintf("a checkpoint outside a run directory plays one group, but the config has learning groups %q and %q; evaluate a run directory instead", first, g.Name)}
-		case g.Name == own:
-			path = ckpt
-		case !fileExists(path):
-			return nil, &experiments.Error{File: path, Msg: fmt.Sprintf("no checkpoint for learning group %q of the config (the run has no group of that name?)", g.Name)}
-		}
-		l, err := experiments.LoadPPOCheckpoint(path, g.Name, g.Role, cfg)
-		if err != nil {
-			return nil, err
-		}
-		tr.PPO[g.Name] = l
-		if first == "" {
-			first = g.Name
-			if ckpt == "" {
-				ckpt = path
-			}
-		}
-	}
-	if ckpt != "" {
-		_, meta, err := readMeta(ckpt)
-		if err != nil {
-			return nil, err
-		}
-		if n, err := strconv.Atoi(meta[experiments.MetaIteration]); err == nil {
-			tr.Iteration = n
-		}
-	}
-	return tr, nil
 }
 
 // readMeta reads the checkpoint at path and its metadata; problems name the file.

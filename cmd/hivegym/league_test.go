@@ -46,6 +46,12 @@ func TestTrainLeagueCLI(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "rivals") || !strings.Contains(out, "league") {
 		t.Fatalf("eval: exit %d: %s %s", code, out, errOut)
 	}
+	// The same config given with -c plays the run's league pool too (it once exited with
+	// "no league pool for group rivals"), and scores the same.
+	code, outC, errOut := runCLI(t, "eval", dir, "-c", filepath.Join(dir, "config.yaml"), "--episodes", "2", "--seed", "3")
+	if code != exitOK || outC != out {
+		t.Fatalf("eval -c: exit %d: %s %s\nwant\n%s", code, outC, errOut, out)
+	}
 
 	bad := []struct{ old, new, want string }{
 		{"        - strategy: boulware\n", "        - strategy: boulware\n          every: 2\n", "league.yaml:51: population[1].league.pool[1].every"},
