@@ -108,19 +108,25 @@ func LoadPPOCheckpoint(path, name, role string, cfg Config) (*ppo.Learner, error
 	if err != nil {
 		return nil, err
 	}
-	obsDim, nAct, err := dims(cfg)
+	_, nAct, err := dims(cfg)
 	if err != nil {
 		return nil, err
 	}
+	return ck.learner(name, b, nAct, cfg.Training.PPO.Backend)
+}
+
+// learner builds a learner named name with ck's network (the config it was trained
+// under) on backend, for nAct actions, and restores it from b, the file's bytes.
+func (ck *PPOCheckpoint) learner(name string, b []byte, nAct int, backend string) (*ppo.Learner, error) {
 	pc := ck.Config.Training.ppoConfig()
-	pc.Backend = cfg.Training.PPO.Backend
-	l, err := ppo.New(name, pc, obsDim, nAct, 0)
+	pc.Backend = backend
+	l, err := ppo.New(name, pc, env.ObsDim, nAct, 0)
 	if err != nil {
 		return nil, err
 	}
 	want := map[string]string{checkpoint.MetaObsSpace: ck.Meta[checkpoint.MetaObsSpace], checkpoint.MetaActionSpace: ck.Meta[checkpoint.MetaActionSpace]}
 	if err := l.Restore(bytes.NewReader(b), want); err != nil {
-		return nil, &Error{File: path, Msg: err.Error()}
+		return nil, &Error{File: ck.Path, Msg: err.Error()}
 	}
 	return l, nil
 }

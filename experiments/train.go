@@ -1134,30 +1134,36 @@ func LoadTrained(dir string, cfg Config) (*Trained, error) {
 			continue
 		}
 		path := filepath.Join(dir, "checkpoints", gc.Name+"-latest.safetensors")
-		b, err := os.ReadFile(path)
-		if err != nil {
+		if _, err := os.Stat(path); err != nil {
 			return nil, &Error{File: path, Msg: fmt.Sprintf("%s: no checkpoint for learning group %q of the config (train the run first, or give a config whose learning groups are the run's)", readErrMsg(err), gc.Name)}
 		}
-		_, meta, err := checkpoint.Load(bytes.NewReader(b))
-		if err != nil {
-			return nil, &Error{File: path, Msg: err.Error()}
-		}
-		n, _ := strconv.Atoi(meta[MetaIteration])
-		if tr.Iteration < 0 || n < tr.Iteration {
-			tr.Iteration = n
-		}
+		var meta map[string]string
 		if gc.Kind == agents.KindPPO {
-			l, err := LoadPPOCheckpoint(path, gc.Name, gc.Role, cfg)
+			ck, b, err := ReadPPOCheckpoint(path, gc.Role, cfg)
 			if err != nil {
 				return nil, err
 			}
-			tr.PPO[gc.Name] = l
+			if tr.PPO[gc.Name], err = ck.learner(gc.Name, b, e.NumActions(), cfg.Training.PPO.Backend); err != nil {
+				return nil, err
+			}
+			meta = ck.Meta
 		} else {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return nil, &Error{File: path, Msg: readErrMsg(err)}
+			}
+			if _, meta, err = checkpoint.Load(bytes.NewReader(b)); err != nil {
+				return nil, &Error{File: path, Msg: err.Error()}
+			}
 			l, err := dsr.Load(bytes.NewReader(b), want)
 			if err != nil {
 				return nil, &Error{File: path, Msg: err.Error()}
 			}
 			tr.DSR[gc.Name] = l
+		}
+		n, _ := strconv.Atoi(meta[MetaIteration])
+		if tr.Iteration < 0 || n < tr.Iteration {
+			tr.Iteration = n
 		}
 	}
 	if tr.Leagues, err = loadLeagues(dir, &cfg, tr.Iteration, e.NumActions(), want); err != nil {
