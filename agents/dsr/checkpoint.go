@@ -36,6 +36,16 @@ const (
 	tensorWindow   = "dsr.agent.window"    // F64 [n, Window]: scaled returns, newest first
 	tensorMoments  = "dsr.agent.moments"   // F64 [n, 3]: A, B, the feature scale's mean r²
 	tensorAgentN   = "dsr.agent.steps"     // I64 [n]
+
+	// The score-function variant's state (only in its checkpoints).
+	tensorBaseline = "dsr.baseline"      // F64 scalar: b
+	tensorTrace    = "dsr.agent.trace"   // F64 [n, P]: e_{t-1}
+	tensorScore    = "dsr.agent.score"   // F64 [n, P]: the waiting decision's score
+	tensorPending  = "dsr.agent.pending" // F64 [n, 2]: 1 if a decision waits, its F_t
+	tensorGroupMom = "dsr.group.moments" // F64 [G, 2]: A, B of each group key's returns
+	tensorGroupN   = "dsr.group.steps"   // I64 [G]
+	tensorGroupEps = "dsr.group.eps"     // F64 [G, P]: the perturbation in flight
+	tensorGroupPnd = "dsr.group.pending" // F64 [G, 2]: 1 if a perturbation waits for credit; 1 if the next is its mirror
 )
 
 // ErrPending is returned by Save while an agent has a decision waiting for Feedback.
@@ -75,24 +85,37 @@ func (l *Learner) Meta() map[string]string {
 
 // Save writes the weights and every agent's recurrent state and moments as a
 // safetensors checkpoint, with Meta() and the entries of extra added or overriding, so
-// that a restored learner continues exactly. It refuses while a decision waits for
-// Feedback (ErrPending).
+// that a restored learner continues exactly. The RRL learner refuses while a decision
+// waits for Feedback (ErrPending); the score-function variant's decisions wait for
+// their return across periods (a price held until the next one), so its checkpoint
+// keeps them, with the traces and the baseline.
 func (l *Learner) Save(w io.Writer, extra map[string]string) error {
 	n, p, m := len(l.agents), len(l.theta), l.cfg.Window
+	score := l.cfg.Score()
 	pos := make([]float64, n)
 	dpos := make([]float64, 0, n*p)
 	win := make([]float64, 0, n*m)
 	mom := make([]float64, 0, 3*n)
 	steps := make([]int64, n)
+	var trace, scores, pend []float64
 	for i := range l.agents {
 		st := &l.agents[i]
-		if st.pending {
+		if st.pending && !score {
 			return fmt.Errorf("dsr: save: agent %d: %w", i, ErrPending)
 		}
 		pos[i], steps[i] = st.prevF, st.n
 		dpos = append(dpos, st.dPrevF...)
 		win = append(win, st.window...)
 		mom = append(mom, st.a, st.b, st.v)
+		if score {
+			trace = append(trace, st.trace...)
+			scores = append(scores, st.score...)
+			flag := 0.0
+			if st.pending {
+				flag = 1
+			}
+			pend = append(pend, flag, st.f)
+		}
 	}
 	ts := []checkpoint.Tensor{
 		checkpoint.F64Tensor(tensorTheta, []int{p}, l.theta),
@@ -102,6 +125,32 @@ func (l *Learner) Save(w io.Writer, extra map[string]string) error {
 		checkpoint.F64Tensor(tensorWindow, []int{n, m}, win),
 		checkpoint.F64Tensor(tensorMoments, []int{n, 3}, mom),
 		checkpoint.I64Tensor(tensorAgentN, []int{n}, steps),
+	}
+	if score {
+		ng := len(l.groups)
+		gm, geps, gp := make([]float64, 0, 2*ng), make([]float64, 0, ng*p), make([]float64, 2*ng)
+		gn := make([]int64, ng)
+		for i := range l.groups {
+			g := &l.groups[i]
+			gm = append(gm, g.a, g.b)
+			geps = append(geps, g.eps...)
+			gn[i] = g.n
+			if g.pending {
+				gp[2*i] = 1
+			}
+			if g.mirror {
+				gp[2*i+1] = 1
+			}
+		}
+		ts = append(ts,
+			checkpoint.F64Tensor(tensorBaseline, nil, []float64{l.baseline}),
+			checkpoint.F64Tensor(tensorTrace, []int{n, p}, trace),
+			checkpoint.F64Tensor(tensorScore, []int{n, p}, scores),
+			checkpoint.F64Tensor(tensorPending, []int{n, 2}, pend),
+			checkpoint.F64Tensor(tensorGroupMom, []int{ng, 2}, gm),
+			checkpoint.I64Tensor(tensorGroupN, []int{ng}, gn),
+			checkpoint.F64Tensor(tensorGroupEps, []int{ng, p}, geps),
+			checkpoint.F64Tensor(tensorGroupPnd, []int{ng, 2}, gp))
 	}
 	meta := l.Meta()
 	maps.Copy(meta, extra)
@@ -184,7 +233,29 @@ func (l *Learner) restore(ts []checkpoint.Tensor, meta, want map[string]string) 
 	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		return fmt.Errorf("dsr: restore: %w", err)
 	}
-	for _, xs := range [][]float64{theta, pos, dpos, win, mom} {
+	var baseline, trace, scores, pend, gm, geps, gp []float64
+	var gn []int64
+	if l.cfg.Score() {
+		ng := 0
+		if t, ok := byName[tensorGroupN]; ok && len(t.Shape) == 1 && t.Shape[0] <= MaxGroupKey {
+			ng = t.Shape[0]
+		}
+		var err1, err2, err3, err4, err5, err6, err7, err8 error
+		baseline, err1 = f64(tensorBaseline)
+		trace, err2 = f64(tensorTrace, n, p)
+		scores, err3 = f64(tensorScore, n, p)
+		pend, err4 = f64(tensorPending, n, 2)
+		gm, err5 = f64(tensorGroupMom, ng, 2)
+		gn, err6 = i64(tensorGroupN, ng)
+		geps, err7 = f64(tensorGroupEps, ng, p)
+		gp, err8 = f64(tensorGroupPnd, ng, 2)
+		if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8); err != nil {
+			return fmt.Errorf("dsr: restore: %w (a checkpoint of the score-function variant, gradient %q, was expected)", err, GradientScore)
+		}
+	} else if _, ok := byName[tensorTrace]; ok {
+		return fmt.Errorf("dsr: restore: %w: a checkpoint of the score-function variant (gradient %q) for an RRL learner", checkpoint.ErrMismatch, GradientScore)
+	}
+	for _, xs := range [][]float64{theta, pos, dpos, win, mom, baseline, trace, scores, pend, gm, geps, gp} {
 		for _, x := range xs {
 			if math.IsNaN(x) || math.IsInf(x, 0) {
 				return fmt.Errorf("dsr: restore: %w: non-finite state", checkpoint.ErrFormat)
@@ -193,16 +264,30 @@ func (l *Learner) restore(ts []checkpoint.Tensor, meta, want map[string]string) 
 	}
 	agents := make([]agent, n)
 	for i := range agents {
-		agents[i] = agent{
-			prevF:  pos[i],
-			dPrevF: append([]float64(nil), dpos[i*p:(i+1)*p]...),
-			window: append([]float64(nil), win[i*m:(i+1)*m]...),
-			a:      mom[3*i], b: mom[3*i+1], v: mom[3*i+2],
-			n: agentN[i], z: make([]float64, p), dF: make([]float64, p),
+		st := l.newAgent()
+		st.prevF = pos[i]
+		copy(st.dPrevF, dpos[i*p:(i+1)*p])
+		copy(st.window, win[i*m:(i+1)*m])
+		st.a, st.b, st.v, st.n = mom[3*i], mom[3*i+1], mom[3*i+2], agentN[i]
+		if l.cfg.Score() {
+			copy(st.trace, trace[i*p:(i+1)*p])
+			copy(st.score, scores[i*p:(i+1)*p])
+			st.pending, st.f = pend[2*i] != 0, pend[2*i+1]
 		}
+		agents[i] = st
 	}
 	copy(l.theta, theta)
 	l.agents, l.steps, l.seed = agents, steps[0], seed
+	var groups []group
+	if l.cfg.Score() {
+		l.baseline = baseline[0]
+		groups = make([]group, len(gn))
+		for i := range groups {
+			groups[i] = group{a: gm[2*i], b: gm[2*i+1], n: gn[i], pending: gp[2*i] != 0, mirror: gp[2*i+1] != 0,
+				eps: append([]float64(nil), geps[i*p:(i+1)*p]...)}
+		}
+	}
+	l.groups = groups
 	return nil
 }
 

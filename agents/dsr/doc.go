@@ -24,6 +24,20 @@
 // A group of agents shares θ (parameter sharing) and each agent keeps its own recurrent
 // state: previous position, dF/dθ, return window, moments. Agents are small integer keys.
 //
+// # Without a derivative: the score-function variant
+//
+// RRL needs ∂R_t/∂F_t. For a price that is the market's answer, which has no formula, so
+// Config.Gradient "score" (score.go) learns from the return alone: Explore draws
+// a_t ~ N(θ·z_t, σ²), F_t = tanh(a_t), and Feedback moves θ by ρ (D_t - b) e_t, e_t the
+// eligibility trace of ∇θ log π(a_t | z_t) and b a moving baseline (REINFORCE, Williams
+// 1992; with the trace, GPOMDP, Baxter and Bartlett 2001). For a group whose members
+// compete with each other, Perturb and Credit explore in the weights instead: one
+// perturbation θ + σε (in mirrored pairs ±ε) for every member, credited with the D_t of
+// the group's return (evolution strategies, Salimans et al. 2017), so that what is learned
+// is what the group gains by moving together, not what one member gains by undercutting
+// the others. Decide is then the greedy decision, for evaluation, and Observe completes a
+// step without learning.
+//
 // # Doing nothing
 //
 // A risk-adjusted reward has a known failure mode (specs/metrics.md, "Used as rewards"):

@@ -52,6 +52,50 @@ type Config struct {
 	WarmUp int `yaml:"warm_up" json:"warm_up"`
 	// MaxGradNorm, if positive, clips the L2 norm of each step's dD_t/dθ.
 	MaxGradNorm float64 `yaml:"max_grad_norm" json:"max_grad_norm"`
+
+	// Gradient selects the learning rule: GradientRRL ("rrl", or empty: the default),
+	// Moody and Saffell's recurrent reinforcement learning, which needs the
+	// derivatives of the return in the decision; or GradientScore ("score"), the
+	// score-function (REINFORCE) variant for decisions whose return has no known
+	// derivative, such as a price the market answers (score.go).
+	Gradient string `yaml:"gradient" json:"gradient,omitempty"`
+	// Sigma is the score-function variant's exploration: the standard deviation of the
+	// Gaussian pre-activation a_t ~ N(θ·z_t, σ²), F_t = tanh(a_t); 0 takes DefaultSigma.
+	Sigma float64 `yaml:"sigma" json:"sigma,omitempty"`
+	// Trace is the score-function variant's eligibility-trace decay λ in [0, 1): a
+	// step's D_t is credited to the decisions before it with weight λ^k; 0 credits the
+	// decision just before it only.
+	Trace float64 `yaml:"trace" json:"trace,omitempty"`
+	// BaselineEta is the rate of the score-function variant's baseline, a moving mean
+	// of D_t over the group's steps; 0 takes Eta.
+	BaselineEta float64 `yaml:"baseline_eta" json:"baseline_eta,omitempty"`
+}
+
+// Learning rules (Config.Gradient).
+const (
+	GradientRRL   = "rrl"
+	GradientScore = "score"
+)
+
+// DefaultSigma is the score-function variant's exploration when Config.Sigma is 0.
+const DefaultSigma = 0.3
+
+// Score reports whether the config selects the score-function variant.
+func (c Config) Score() bool { return c.Gradient == GradientScore }
+
+// sigma and baselineEta resolve the score-function variant's zero defaults.
+func (c Config) sigma() float64 {
+	if c.Sigma > 0 {
+		return c.Sigma
+	}
+	return DefaultSigma
+}
+
+func (c Config) baselineEta() float64 {
+	if c.BaselineEta > 0 {
+		return c.BaselineEta
+	}
+	return c.Eta
 }
 
 // DefaultConfig returns settings in the range of Moody and Saffell's experiments:
@@ -93,6 +137,20 @@ func (c Config) Validate() error {
 	if !finite(c.MaxGradNorm) || c.MaxGradNorm < 0 {
 		bad("max_grad_norm", "must be finite and >= 0 (0 disables), got %g", c.MaxGradNorm)
 	}
+	switch c.Gradient {
+	case "", GradientRRL, GradientScore:
+	default:
+		bad("gradient", "must be %s or %s, got %q", GradientRRL, GradientScore, c.Gradient)
+	}
+	if !finite(c.Sigma) || c.Sigma < 0 || c.Sigma > 10 {
+		bad("sigma", "must be in [0, 10] (0: %g), got %g", DefaultSigma, c.Sigma)
+	}
+	if !(c.Trace >= 0 && c.Trace < 1) {
+		bad("trace", "must be in [0, 1), got %g", c.Trace)
+	}
+	if !(c.BaselineEta >= 0 && c.BaselineEta < 1) {
+		bad("baseline_eta", "must be in [0, 1) (0: eta), got %g", c.BaselineEta)
+	}
 	return errors.Join(errs...)
 }
 
@@ -133,6 +191,10 @@ type Learner struct {
 	theta  []float64
 	agents []agent
 	steps  int64 // Feedback calls, all agents
+	// baseline is the score-function variant's moving mean of D_t (score.go).
+	baseline float64
+	// groups are the score-function variant's group keys (Perturb, Credit).
+	groups []group
 
 	// Scratch, reused.
 	grad []float64
@@ -150,7 +212,10 @@ type agent struct {
 	pending bool
 	z       []float64 // z_t
 	f       float64   // F_t
-	dF      []float64 // dF_t/dθ
+	dF      []float64 // dF_t/dθ (RRL)
+	score   []float64 // ∇θ log π(a_t | z_t) (score-function variant; zero for a greedy decision)
+	// trace is the score-function variant's eligibility trace e_{t-1}.
+	trace []float64
 }
 
 // New returns a learner whose initial weights are normal with standard deviation
@@ -209,14 +274,23 @@ func (l *Learner) state(key int) (*agent, error) {
 	if key < 0 || key >= MaxAgentKey {
 		return nil, fmt.Errorf("%w: agent key %d outside [0, %d)", ErrInput, key, MaxAgentKey)
 	}
-	p := len(l.theta)
 	for len(l.agents) <= key {
-		l.agents = append(l.agents, agent{
-			dPrevF: make([]float64, p), window: make([]float64, l.cfg.Window),
-			z: make([]float64, p), dF: make([]float64, p),
-		})
+		l.agents = append(l.agents, l.newAgent())
 	}
 	return &l.agents[key], nil
+}
+
+// newAgent returns a fresh agent state with its slices made.
+func (l *Learner) newAgent() agent {
+	p := len(l.theta)
+	st := agent{
+		dPrevF: make([]float64, p), window: make([]float64, l.cfg.Window),
+		z: make([]float64, p), dF: make([]float64, p),
+	}
+	if l.cfg.Score() {
+		st.score, st.trace = make([]float64, p), make([]float64, p)
+	}
+	return st
 }
 
 // ---------------------------------------------------------------------------------------
@@ -250,6 +324,9 @@ func (l *Learner) Trade(agentKey int, r float64, extra []float64) (Outcome, erro
 }
 
 func (l *Learner) step(key int, r float64, extra []float64, learn bool) (Outcome, error) {
+	if learn && l.cfg.Score() {
+		return Outcome{}, fmt.Errorf("%w: Step is the RRL learner's; the score-function variant learns with Explore and Feedback", ErrRule)
+	}
 	f, err := l.Decide(key, r, extra)
 	if err != nil {
 		return Outcome{}, err
@@ -267,27 +344,48 @@ func (l *Learner) step(key int, r float64, extra []float64, learn bool) (Outcome
 //	dF_t/dθ = (1 - F_t²) (z_t + u dF_{t-1}/dθ)
 //
 // through the recurrence (u is θ's weight on F_{t-1}), and returns F_t. A Feedback
-// for the same agent must follow before its next Decide. Use it, with Feedback, when
-// the return is not the trading return of Step (a pricing decision whose revenue the
-// environment reports).
+// (or Observe) for the same agent must follow before its next Decide. Use it, with
+// Feedback, when the return is not the trading return of Step (a pricing decision
+// whose revenue the environment reports). In the score-function variant Decide is the
+// greedy decision F_t = tanh(θ·z_t), for evaluation; Explore is the one that learns.
 func (l *Learner) Decide(agentKey int, r float64, extra []float64) (float64, error) {
+	st, act, err := l.begin(agentKey, r, extra)
+	if err != nil {
+		return 0, err
+	}
+	f := math.Tanh(act)
+	if l.cfg.Score() {
+		clear(st.score)
+	} else {
+		u, g := l.theta[len(l.theta)-2], 1-f*f
+		for i := range st.dF {
+			st.dF[i] = g * (st.z[i] + u*st.dPrevF[i])
+		}
+	}
+	st.f, st.pending = f, true
+	return f, nil
+}
+
+// begin validates a decision's inputs, builds the features z_t of agent's decision
+// into its state and returns the state and the activation θ · z_t.
+func (l *Learner) begin(agentKey int, r float64, extra []float64) (*agent, float64, error) {
 	if math.IsNaN(r) || math.IsInf(r, 0) {
-		return 0, fmt.Errorf("%w: return %g", ErrInput, r)
+		return nil, 0, fmt.Errorf("%w: return %g", ErrInput, r)
 	}
 	if len(extra) != l.cfg.Extra {
-		return 0, fmt.Errorf("%w: %d extra features, want %d", ErrInput, len(extra), l.cfg.Extra)
+		return nil, 0, fmt.Errorf("%w: %d extra features, want %d", ErrInput, len(extra), l.cfg.Extra)
 	}
 	for i, x := range extra {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return 0, fmt.Errorf("%w: extra feature %d is %g", ErrInput, i, x)
+			return nil, 0, fmt.Errorf("%w: extra feature %d is %g", ErrInput, i, x)
 		}
 	}
 	st, err := l.state(agentKey)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	if st.pending {
-		return 0, fmt.Errorf("%w: agent %d decides twice without feedback", ErrSequence, agentKey)
+		return nil, 0, fmt.Errorf("%w: agent %d decides twice without feedback", ErrSequence, agentKey)
 	}
 	// Features: the scaled return enters the window, newest first.
 	x := r
@@ -312,19 +410,14 @@ func (l *Learner) Decide(agentKey int, r float64, extra []float64) (float64, err
 	for i, w := range l.theta {
 		act += w * z[i]
 	}
-	f := math.Tanh(act)
-	u, g := l.theta[n], 1-f*f
-	for i := range st.dF {
-		st.dF[i] = g * (z[i] + u*st.dPrevF[i])
-	}
-	st.f, st.pending = f, true
-	return f, nil
+	return st, act, nil
 }
 
 // Feedback completes agent's step with its return R_t for the period and the
 // derivatives ∂R_t/∂F_t and ∂R_t/∂F_{t-1}: it computes D_t from the moments A_{t-1},
 // B_{t-1} (eq. 16), updates them (eq. 14), and past the warm-up moves the shared weights
-// by ρ dD_t/dθ (see feedback). It returns D_t.
+// by ρ dD_t/dθ (see feedback). It returns D_t. In the score-function variant the
+// derivatives are not used (pass 0) and the step is scoreFeedback's.
 func (l *Learner) Feedback(agentKey int, ret, dRdF, dRdPrevF float64) (float64, error) {
 	if agentKey < 0 || agentKey >= len(l.agents) || !l.agents[agentKey].pending {
 		return 0, fmt.Errorf("%w: feedback for agent %d without a decision", ErrSequence, agentKey)
@@ -351,8 +444,11 @@ func (l *Learner) Feedback(agentKey int, ret, dRdF, dRdPrevF float64) (float64, 
 func (l *Learner) feedback(st *agent, ret, dRdF, dRdPrevF float64, learn bool) (float64, error) {
 	a, b := st.a, st.b
 	d := diffSharpe(a, b, ret)
-	learn = learn && st.n >= int64(l.cfg.WarmUp)
-	if learn {
+	if l.cfg.Score() {
+		if learn {
+			l.scoreFeedback(st, d)
+		}
+	} else if learn = learn && st.n >= int64(l.cfg.WarmUp); learn {
 		if k := dDdR(a, b, ret); k != 0 {
 			var sq float64
 			for i := range l.grad {

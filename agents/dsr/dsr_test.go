@@ -476,13 +476,51 @@ func FuzzLoad(f *testing.F) {
 	f.Add(good.Bytes()[:64])
 	f.Add(bytes.Replace(good.Bytes(), []byte(`"window":2`), []byte(`"window":3`), 1))
 	f.Add([]byte("{}"))
+	// The score-function variant, with an agent's decision and a group's perturbation
+	// waiting.
+	sc := cfg
+	sc.Gradient, sc.Extra = GradientScore, 1
+	ls, _ := New(sc, 2)
+	rnd := rng.New(1, "fuzz")
+	if _, err := ls.Explore(1, 0.01, []float64{0.5}, rnd); err != nil {
+		f.Fatal(err)
+	}
+	if _, err := ls.Perturb(3, rnd, nil); err != nil {
+		f.Fatal(err)
+	}
+	var scored bytes.Buffer
+	if err := ls.Save(&scored, nil); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(scored.Bytes())
 	f.Fuzz(func(t *testing.T, file []byte) {
 		l, err := Load(bytes.NewReader(file), nil)
 		if err != nil {
 			return
 		}
-		if _, err := l.Step(0, 0.01, make([]float64, l.Config().Extra)); err != nil {
-			t.Fatalf("a loaded learner cannot step: %v", err)
+		extra := make([]float64, l.Config().Extra)
+		if !l.Config().Score() {
+			if _, err := l.Step(0, 0.01, extra); err != nil {
+				t.Fatalf("a loaded learner cannot step: %v", err)
+			}
+			return
+		}
+		r := rng.New(2, "fuzz")
+		for key := 0; key < l.Agents(); key++ {
+			l.Forget(key)
+		}
+		if _, err := l.Explore(0, 0.01, extra, r); err != nil {
+			t.Fatalf("a loaded learner cannot explore: %v", err)
+		}
+		if _, err := l.Feedback(0, 0.01, 0, 0); err != nil {
+			t.Fatalf("a loaded learner cannot learn: %v", err)
+		}
+		l.ForgetGroup(3)
+		if _, err := l.Perturb(3, r, nil); err != nil {
+			t.Fatalf("a loaded learner cannot perturb: %v", err)
+		}
+		if _, err := l.Credit(3, 0.01); err != nil {
+			t.Fatalf("a loaded learner cannot credit: %v", err)
 		}
 	})
 }
