@@ -215,46 +215,69 @@ func resize[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// DSRPolicy is a dsr group: Moody and Saffell's differential-Sharpe trader
-// (agents/dsr) decides the agent's treasury, and a scripted strategy its negotiations.
+// DSRPolicy is a dsr group: a differential-Sharpe learner (agents/dsr, Moody and
+// Saffell) decides, per DSRSettings.Decides, either the agents' treasury, with a
+// scripted strategy negotiating, or how hard that strategy negotiates.
 //
-// At each treasury decision of an agent the trader sees r_t, the ETH price's simple
-// return since the agent's previous treasury decision, and decides F_t in [-1, 1]; the
-// agent then holds the fraction w_t = MaxShare (F_t + 1)/2 of its liquid wealth (USDC
-// and ETH, in USD) in ETH, never less than the gas reserve, and swaps toward it through
-// the pool when the gap is worth more than 5% of the liquid wealth. The trading return
-// credited to the decision is the long-only allocation's,
+// Treasury (the default). At each treasury decision of an agent the trader sees r_t,
+// the ETH price's simple return since the agent's previous treasury decision, and
+// decides F_t in [-1, 1]; the agent then holds the fraction w_t = MaxShare (F_t + 1)/2
+// of its liquid wealth (USDC and ETH, in USD) in ETH, never less than the gas reserve,
+// and swaps toward it through the pool when the gap is worth more than 5% of the liquid
+// wealth. The trading return credited to the decision is the long-only allocation's,
 //
 //	R_t = w_{t-1} r_t - δ |w_t - w_{t-1}|,
 //
 // with ∂R_t/∂F_t = -δ sgn(F_t - F_{t-1}) MaxShare/2 and ∂R_t/∂F_{t-1} = (r_t + δ sgn(F_t -
-// F_{t-1})) MaxShare/2 passed to dsr.Learner.Feedback (δ is the dsr config's cost). With
-// Learn false (evaluation) the weights stay fixed.
+// F_{t-1})) MaxShare/2 passed to dsr.Learner.Feedback (δ is the dsr config's cost).
+//
+// Pricing. Every PeriodTicks, at an agent's first negotiation decision of the period,
+// the learner (the score-function rule, dsr.GradientScore) is credited the agent's
+// return over the previous period, its wealth marked to market (WealthUSD plus the book
+// value of its agreed contracts, market.Booked), and decides F_t from the observation
+// features of that decision that Settings.Features names, its own lagged returns and its
+// previous decision. For the
+// period the group's strategy negotiates from a reservation shifted by the factor
+// exp(MaxMarkup F_t) (Scripted.DecideWith): F_t = 0 is the strategy itself, F_t > 0
+// asks more (a provider) or bids less (a client). Treasury decisions keep the gas
+// reserve (TopUpGas).
+//
+// With Learn false (evaluation) the weights stay fixed and the decisions are greedy.
 type DSRPolicy struct {
 	Learner *dsr.Learner
 	Learn   bool
+	// Settings are the group's dsr settings (what it decides).
+	Settings DSRSettings
 	// Negotiation answers every non-treasury decision.
 	Negotiation *Scripted
 	// MaxShare is the largest fraction of liquid wealth held in ETH (0.5).
 	MaxShare float64
 	last     [][]float64 // per env, per agent: ETH price at its last treasury decision
+
+	// Pricing state (dsrpricing.go).
+	prices   [][]priceState // per env, per agent
+	booked   [][]float64    // per env: market.Booked at bookedAt
+	bookedAt []int64
+	groups   []envGroup // per env: the group exploration (explore: group)
+	featIdx  []int      // Settings.Features as env.FeatureNames indices
+	feats    []float64
 }
 
-// NewDSRPolicy returns the policy of dsr group g with a new learner of cfg (which must
-// have no extra features) seeded by seed.
-func NewDSRPolicy(g *GroupConfig, cfg dsr.Config, seed uint64) (*DSRPolicy, error) {
-	if cfg.Extra != 0 {
-		return nil, fmt.Errorf("agents: group %s: the dsr trader takes no extra features, got extra %d", g.Name, cfg.Extra)
+// NewDSRPolicy returns the policy of dsr group g with a new learner of s.Learner()
+// seeded by seed.
+func NewDSRPolicy(g *GroupConfig, s DSRSettings, seed uint64) (*DSRPolicy, error) {
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("agents: group %s: %w", g.Name, err)
 	}
-	l, err := dsr.New(cfg, seed)
+	l, err := dsr.New(s.Learner(), seed)
 	if err != nil {
 		return nil, fmt.Errorf("agents: group %s: %w", g.Name, err)
 	}
-	s, err := NewScripted(g.Name, g.StrategyName(), g.Params, g.Opening)
+	sc, err := NewScripted(g.Name, g.StrategyName(), g.Params, g.Opening)
 	if err != nil {
 		return nil, err
 	}
-	return &DSRPolicy{Learner: l, Negotiation: s, MaxShare: 0.5}, nil
+	return &DSRPolicy{Learner: l, Settings: s, Negotiation: sc, MaxShare: 0.5, featIdx: s.featureIndex()}, nil
 }
 
 // BeginEpisode implements EpisodeStarter.
@@ -264,6 +287,10 @@ func (p *DSRPolicy) BeginEpisode(k int, seed uint64) {
 		p.last = append(p.last, nil)
 	}
 	p.last[k] = p.last[k][:0]
+	for len(p.prices) <= k {
+		p.prices = append(p.prices, nil)
+	}
+	p.forgetPrices(k)
 }
 
 // Act implements Policy.
@@ -271,6 +298,7 @@ func (p *DSRPolicy) Act(o *Obs, r *rand.Rand, out []env.Action) error {
 	if len(out) != o.N {
 		return fmt.Errorf("agents: %d actions for %d rows", len(out), o.N)
 	}
+	pricing := p.Settings.Pricing()
 	for i := 0; i < o.N; i++ {
 		d := &o.Decisions[i]
 		out[i] = env.Action{Structured: true}
@@ -278,12 +306,18 @@ func (p *DSRPolicy) Act(o *Obs, r *rand.Rand, out []env.Action) error {
 			continue
 		}
 		m := o.Envs[i].Market()
-		if d.Kind != market.DecideTreasury {
+		if d.Kind != market.DecideTreasury || pricing {
 			st, err := p.Negotiation.strategyOf(o.EnvIndex[i], d.Agent)
 			if err != nil {
 				return err
 			}
-			out[i].Response = p.Negotiation.Decide(m, d, st)
+			f := 1.0
+			if pricing && Negotiating(d) {
+				if f, err = p.priceFactor(o, i, r); err != nil {
+					return err
+				}
+			}
+			out[i].Response = p.Negotiation.DecideWith(m, d, st, f)
 			continue
 		}
 		resp, err := p.treasury(o.EnvIndex[i], m, d)

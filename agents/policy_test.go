@@ -118,7 +118,7 @@ func TestDSRPolicyTreasury(t *testing.T) {
 	cfg := dsr.DefaultConfig()
 	cfg.WarmUp = 2
 	g := GroupConfig{Name: "d", Role: RoleProvider, Kind: KindDSR, Share: 1}
-	p, err := NewDSRPolicy(&g, cfg, 3)
+	p, err := NewDSRPolicy(&g, DSRSettings{Config: cfg}, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestDSRPolicyTreasury(t *testing.T) {
 	if p.Learner.Steps() == 0 || swaps == 0 {
 		t.Fatalf("trader steps %d, swaps %d", p.Learner.Steps(), swaps)
 	}
-	bad := cfg
+	bad := DSRSettings{Config: cfg}
 	bad.Extra = 2
 	if _, err := NewDSRPolicy(&g, bad, 3); err == nil {
 		t.Error("a trader with extra features: no error")

@@ -60,6 +60,10 @@ type Scripted struct {
 	// ETHReserveUSD is the gas reserve the treasury keeps (20 USD by default).
 	ETHReserveUSD float64
 
+	// aggr, when not 0 or 1, shifts the reservation of the decision being answered
+	// (DecideWith).
+	aggr float64
+
 	inst   [][]strategy.Strategy // per env, per agent id
 	seeds  []uint64
 	hist   [market.HistoryLen]market.PricePoint
@@ -242,6 +246,17 @@ func (s *Scripted) View(m *market.Market, d *market.Decision, n *strategy.Negoti
 		n.ValuePerHour, n.Budget, n.JobHours = math.Max(v, 0), math.Max(budget, 0), hours
 		n.Reservation = math.Min(v, budget/hours)
 	}
+	if f := s.aggr; f > 0 && f != 1 {
+		if n.Side == strategy.Seller {
+			n.Reservation += (f - 1) * math.Abs(n.Reservation)
+		} else {
+			n.ValuePerHour /= f
+			n.Reservation = n.Reservation / f
+			if n.JobHours > 0 {
+				n.Reservation = math.Min(n.Reservation, n.Budget/n.JobHours)
+			}
+		}
+	}
 	if math.IsNaN(n.Reservation) || math.IsInf(n.Reservation, 0) {
 		return 0, false
 	}
@@ -261,6 +276,18 @@ var (
 	reject = market.Response{Type: scheme.MsgTerminate, Reason: scheme.ReasonRejected}
 	wait   = market.Response{}
 )
+
+// DecideWith answers decision d with strategy st negotiating from a shifted
+// reservation: a provider's cost per hour c becomes c + (f - 1)|c| and a client's value
+// per hour v becomes v / f (capped by its budget over the job's hours), so f > 1 makes
+// the agent harder (it asks more, bids less, concedes to a worse limit for its
+// counterparty) and f < 1 softer; the opening moves with the reservation. f = 1 is
+// Decide. A dsr pricing group sets f (DSRPolicy).
+func (s *Scripted) DecideWith(m *market.Market, d *market.Decision, st strategy.Strategy, f float64) market.Response {
+	s.aggr = f
+	defer func() { s.aggr = 0 }()
+	return s.Decide(m, d, st)
+}
 
 // Decide answers one decision with strategy st.
 func (s *Scripted) Decide(m *market.Market, d *market.Decision, st strategy.Strategy) market.Response {

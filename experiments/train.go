@@ -86,8 +86,9 @@ type TrainingConfig struct {
 	// PPO holds the hyperparameters of every ppo group (agents/ppo.Config); its backend
 	// key selects the network backend (go, or torch in builds with -tags torch).
 	PPO ppo.Config `yaml:"ppo"`
-	// DSR holds the hyperparameters of every dsr group (agents/dsr.Config).
-	DSR dsr.Config `yaml:"dsr"`
+	// DSR holds the settings of every dsr group: what its learner decides and the
+	// learner's hyperparameters (agents.DSRSettings, agents/dsr.Config).
+	DSR agents.DSRSettings `yaml:"dsr"`
 }
 
 // Training rewards (TrainingConfig.Reward).
@@ -110,7 +111,7 @@ func DefaultTrainingConfig() TrainingConfig {
 	d.WarmUp = 3
 	return TrainingConfig{
 		Iterations: 30, NumEnvs: 2, EpisodeTicks: 0, Workers: 2, CheckpointEvery: 10,
-		Reward: RewardPnLReturn, RewardScale: 1000, Greedy: true, Device: "cpu", PPO: p, DSR: d,
+		Reward: RewardPnLReturn, RewardScale: 1000, Greedy: true, Device: "cpu", PPO: p, DSR: agents.DSRSettings{Config: d},
 	}
 }
 
@@ -1159,6 +1160,9 @@ func LoadTrained(dir string, cfg Config) (*Trained, error) {
 			if err != nil {
 				return nil, &Error{File: path, Msg: err.Error()}
 			}
+			if err := dsrFits(l, cfg.Training.DSR); err != nil {
+				return nil, &Error{File: path, Msg: fmt.Sprintf("group %s: %v", gc.Name, err)}
+			}
 			tr.DSR[gc.Name] = l
 		}
 		n, _ := strconv.Atoi(meta[MetaIteration])
@@ -1170,4 +1174,21 @@ func LoadTrained(dir string, cfg Config) (*Trained, error) {
 		return nil, err
 	}
 	return tr, nil
+}
+
+// dsrFits checks that a loaded dsr learner is one the settings would train: the same
+// learning rule and inputs (a treasury trader's checkpoint cannot price, nor the reverse).
+func dsrFits(l *dsr.Learner, s agents.DSRSettings) error {
+	got, want := l.Config(), s.Learner()
+	decides := func(c dsr.Config) string {
+		if c.Score() {
+			return agents.DSRDecidesPricing
+		}
+		return agents.DSRDecidesTreasury
+	}
+	if got.Score() != want.Score() || got.Extra != want.Extra || got.Window != want.Window {
+		return fmt.Errorf("the checkpoint's dsr learner decides %s (window %d, %d extra features), the config's (training.dsr) decides %s (window %d, %d extra features)",
+			decides(got), got.Window, got.Extra, decides(want), want.Window, want.Extra)
+	}
+	return nil
 }

@@ -417,6 +417,7 @@ func TestConfigYAMLRoundTrip(t *testing.T) {
 	cfg := tinyConfig(t)
 	cfg.Population = append(cfg.Population.Clone(), agentsGroupForTest())
 	cfg.Population[0].Share = 0.5
+	cfg.Training.DSR.Decides, cfg.Training.DSR.Features, cfg.Training.DSR.Sigma = agents.DSRDecidesPricing, []string{"market_rel", "free_gpu"}, 0.5
 	dir := t.TempDir()
 	if err := WriteConfigYAML(dir, cfg, "test"); err != nil {
 		t.Fatal(err)
