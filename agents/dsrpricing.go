@@ -243,6 +243,9 @@ func (p *DSRPolicy) priceFactor(o *Obs, i int, r *rand.Rand) (float64, error) {
 		return 1, err
 	}
 	*ps = priceState{active: true, period: per, value: v, factor: math.Exp(p.Settings.maxMarkup() * f)}
+	if !p.Learn {
+		p.Decided = append(p.Decided, ps.factor)
+	}
 	return ps.factor, nil
 }
 

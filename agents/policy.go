@@ -248,6 +248,9 @@ type DSRPolicy struct {
 	Learn   bool
 	// Settings are the group's dsr settings (what it decides).
 	Settings DSRSettings
+	// Decided receives, with Learn false, every reservation factor a pricing group
+	// decides, in order (evaluation reports their distribution).
+	Decided []float64
 	// Negotiation answers every non-treasury decision.
 	Negotiation *Scripted
 	// MaxShare is the largest fraction of liquid wealth held in ETH (0.5).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -84,6 +85,18 @@ func TestTrainDSRPricing(t *testing.T) {
 	}
 	if g := r1.Doc.Groups[0]; g.Name != "providers" || g.Kind != "dsr" {
 		t.Fatalf("first group %+v", g)
+	}
+	// The factors decided: one per agent and period, within [e^-m, e^m], their summary
+	// ordered.
+	if len(r1.Pricing) != 1 {
+		t.Fatalf("pricing summaries %+v", r1.Pricing)
+	}
+	ps := r1.Pricing[0]
+	lo, hi := math.Exp(-agents.DefaultDSRMaxMarkup), math.Exp(agents.DefaultDSRMaxMarkup)
+	periods := 2 * int(math.Ceil(float64(cfg.Env.EpisodeTicks)/agents.DefaultDSRPeriodTicks)) * 6 // episodes x periods x providers
+	if ps.Group != "providers" || ps.Decisions == 0 || ps.Decisions > periods ||
+		!(lo <= ps.P10 && ps.P10 <= ps.P50 && ps.P50 <= ps.P90 && ps.P90 <= hi && lo <= ps.Mean && ps.Mean <= hi) {
+		t.Errorf("pricing summary %+v (at most %d decisions in [%g, %g])", ps, periods, lo, hi)
 	}
 	if !reflect.DeepEqual(tr.DSR["providers"].Theta(), before) {
 		t.Error("loading changed the weights")

@@ -74,9 +74,44 @@ type EvalResult struct {
 	Market map[string][]float64
 	// Actions are the trained learning groups' action histograms over the episodes
 	// (actions.csv).
-	Actions     []ActionHistogram
+	Actions []ActionHistogram
+	// Pricing summarizes the reservation factors the trained dsr pricing groups decided
+	// (agents.DSRPolicy), in population order.
+	Pricing     []PricingSummary
 	Seeds       []uint64
 	Interrupted bool
+}
+
+// PricingSummary is the distribution of a dsr pricing group's reservation factors over
+// its decisions in evaluation: each agent's factor for a period (1: the strategy
+// itself; above 1 a provider asks more, a client bids less).
+type PricingSummary struct {
+	Group               string
+	Decisions           int
+	Mean, P10, P50, P90 float64
+}
+
+// pricingSummaries summarizes the trained variant's dsr pricing groups.
+func (ev *evaluator) pricingSummaries() []PricingSummary {
+	var out []PricingSummary
+	for g, p := range ev.pricers {
+		if p == nil {
+			continue
+		}
+		xs := slices.Clone(p.Decided)
+		slices.Sort(xs)
+		s := PricingSummary{Group: ev.cfg.Population[g].Name, Decisions: len(xs), Mean: math.NaN(), P10: math.NaN(), P50: math.NaN(), P90: math.NaN()}
+		if n := len(xs); n > 0 {
+			var sum float64
+			for _, x := range xs {
+				sum += x
+			}
+			rank := func(q float64) float64 { return xs[min(n-1, int(math.Ceil(q*float64(n)))-1)] } // nearest rank
+			s.Mean, s.P10, s.P50, s.P90 = sum/float64(n), rank(0.1), rank(0.5), rank(0.9)
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // ActionHistogram counts a learning group's discrete actions in evaluation: every
@@ -160,6 +195,7 @@ func Eval(ctx context.Context, cfg Config, opts EvalOptions) (*EvalResult, error
 	ev.samples = make([][][]float64, len(vars))
 	ev.mkt, ev.threads = make([][]marketRow, len(vars)), make([]*threadSampler, len(vars))
 	ev.actions = make([][]int64, len(cfg.Population))
+	ev.pricers = make([]*agents.DSRPolicy, len(cfg.Population))
 	ev.market = map[string][]float64{}
 	for _, name := range MarketMetrics {
 		ev.market[name] = nanSlice(len(seeds))
@@ -183,6 +219,7 @@ func Eval(ctx context.Context, cfg Config, opts EvalOptions) (*EvalResult, error
 	res.Doc = ev.doc()
 	res.Samples = ev.groupSamples()
 	res.Actions = ev.actionHistograms()
+	res.Pricing = ev.pricingSummaries()
 	res.Market = ev.market
 	if opts.Out != "" {
 		if err := ev.write(res); err != nil {
@@ -349,6 +386,7 @@ type evaluator struct {
 	threads []*threadSampler
 	// actions[g][a] counts trained group g's choices of discrete action a.
 	actions [][]int64
+	pricers []*agents.DSRPolicy // per group: the trained variant's dsr pricing policy
 	done    int
 }
 
@@ -439,6 +477,9 @@ func (ev *evaluator) runVariant(ctx context.Context, v int, total int) error {
 			}
 			p.Learner = l
 			r.policies[g] = p
+			if v == 0 && p.Settings.Pricing() {
+				ev.pricers[g] = p
+			}
 		case agents.KindLeague:
 			var pool *LeaguePool
 			if ev.opts.Trained != nil {

@@ -301,6 +301,10 @@ func printEval(ios *IOStreams, res *experiments.EvalResult, out string) error {
 		}
 		fmt.Fprintln(w)
 	}
+	for _, p := range res.Pricing {
+		fmt.Fprintf(w, "\npricing of %s (%d decisions): reservation x %.3f mean, %.3f / %.3f / %.3f at 10%% / 50%% / 90%%\n",
+			p.Group, p.Decisions, p.Mean, p.P10, p.P50, p.P90)
+	}
 	status := ""
 	if res.Interrupted {
 		status = " (interrupted: partial)"
