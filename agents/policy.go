@@ -125,13 +125,21 @@ func (p *PPOPolicy) Act(o *Obs, r *rand.Rand, out []env.Action) error {
 	return nil
 }
 
-// noFatalWait rules out waiting on a negotiation message when the wait would end the
-// thread: the next tick's deadline check (which runs before the postponed decision comes
-// back) would find the offer deadline or the idle timeout reached. Waiting then means
-// rejecting, with the same outcome and the same reward, so a policy that keeps both
-// learns nothing that tells them apart, and a greedy one that prefers waiting in a state
-// waits until the thread times out (what trained PPO clients did: about 2,000 timeouts
-// an episode). The agent must then answer: accept, counter or reject (explicitly).
+// noFatalWait rules out the answers to a negotiation message that cannot keep the thread
+// alive, when the agent has another:
+//
+//   - waiting, when the next tick's deadline check (which runs before the postponed
+//     decision comes back) would find the offer deadline or the idle timeout reached.
+//     Waiting then means rejecting, with the same outcome and the same reward, so a
+//     policy that keeps both learns nothing that tells them apart, and a greedy one that
+//     prefers waiting in a state waits until the thread times out (what trained PPO
+//     clients did: about 2,000 timeouts an episode);
+//   - on the last tick before the offer deadline, any offer as well: a counter-offer
+//     (and a provider's agreement, which is an offer of the client's price) reaches the
+//     other side on the tick the deadline check ends the thread, so it cannot be
+//     answered. What is left is to accept (a client) or reject. Trained PPO clients that
+//     were only kept from waiting countered there instead: about 300 timeouts an episode.
+//
 // The rows' masks are changed in place, so the rollout buffer stores what the policy
 // chose from.
 func noFatalWait(o *Obs) {
@@ -139,7 +147,7 @@ func noFatalWait(o *Obs) {
 	for j := 0; j < o.N; j++ {
 		d := &o.Decisions[j]
 		mask := o.Masks[j*k : (j+1)*k]
-		if d.Kind != market.DecideRespond || !mask[env.ActWait] {
+		if d.Kind != market.DecideRespond {
 			continue
 		}
 		m := o.Envs[j].Market()
@@ -148,15 +156,29 @@ func noFatalWait(o *Obs) {
 			continue
 		}
 		next, idle := m.Tick()+1, m.SchemeConfig().IdleTimeout
-		if next < th.Terms.OfferDeadline && (idle <= 0 || next-th.LastActivity < idle) {
+		waitFatal := mask[env.ActWait] && (next >= th.Terms.OfferDeadline || (idle > 0 && next-th.LastActivity >= idle))
+		last := next >= th.Terms.OfferDeadline && th.State <= scheme.StateCountered
+		if !waitFatal && !last {
 			continue
+		}
+		futile := func(a int) bool { return a == env.ActWait }
+		if last {
+			nPrice := len(o.Envs[j].Settings().Env.Actions.PriceMultipliers)
+			provider := d.Role == scheme.RoleProvider
+			futile = func(a int) bool {
+				return a == env.ActWait || (a >= env.ActPrice0 && a < env.ActPrice0+nPrice) || (provider && a == env.ActAccept)
+			}
 		}
 		other := false
 		for a, ok := range mask {
-			other = other || (ok && a != env.ActWait)
+			other = other || (ok && !futile(a))
 		}
 		if other {
-			mask[env.ActWait] = false
+			for a := range mask {
+				if futile(a) {
+					mask[a] = false
+				}
+			}
 		}
 	}
 }

@@ -211,3 +211,96 @@ func TestNoFatalWait(t *testing.T) {
 		}
 	}
 }
+
+// TestNoFutileCounter: clients that wait while they may and, when they may not, counter
+// whenever a counter-offer is allowed let threads time out even with the wait rule
+// (their last-tick counter reaches the provider on the tick the offer deadline ends the
+// thread); with the guard's last-tick rule they accept or reject there, and no thread
+// times out. The providers counter while they may and otherwise reject.
+func TestNoFutileCounter(t *testing.T) {
+	count := func(lastTick bool) int64 {
+		s := env.DefaultSettings()
+		s.Env.EpisodeTicks = 200
+		e, err := env.New(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := e.Reset(4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o Obs
+		k := e.NumActions()
+		nPrice := len(s.Env.Actions.PriceMultipliers)
+		for !b.Done {
+			o.Reset(env.ObsDim, k)
+			for i := range b.Agents {
+				o.Add(e, 0, b, i)
+			}
+			if lastTick {
+				noFatalWait(&o)
+			} else {
+				waitRuleOnly(&o)
+			}
+			out := make([]env.Action, o.N)
+			for j := range out {
+				d := &o.Decisions[j]
+				mask := o.Masks[j*k : (j+1)*k]
+				pick := func(as ...int) {
+					for _, a := range as {
+						if mask[a] {
+							out[j].Index = int32(a)
+							return
+						}
+					}
+				}
+				switch {
+				case d.Kind == market.DecideOpen:
+					pick(env.ActPrice0 + 3)
+				case d.Kind == market.DecideRespond && d.Role == scheme.RoleClient:
+					pick(env.ActWait, env.ActPrice0+nPrice-1, env.ActAccept, env.ActReject)
+				case d.Kind == market.DecideRespond && d.Role == scheme.RoleProvider:
+					pick(env.ActPrice0+6, env.ActReject)
+				}
+			}
+			if b, err = e.Step(out); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return e.Market().Stats().Timeouts
+	}
+	if n := count(false); n == 0 {
+		t.Error("with the wait rule alone no thread timed out: the test checks nothing")
+	}
+	if n := count(true); n != 0 {
+		t.Errorf("with the last-tick rule: %d timeouts, want 0", n)
+	}
+}
+
+// waitRuleOnly is noFatalWait without its last-tick rule (the guard before it): waiting
+// is ruled out when it would end the thread, nothing else.
+func waitRuleOnly(o *Obs) {
+	k := o.NumActions
+	for j := 0; j < o.N; j++ {
+		d := &o.Decisions[j]
+		mask := o.Masks[j*k : (j+1)*k]
+		if d.Kind != market.DecideRespond || !mask[env.ActWait] {
+			continue
+		}
+		m := o.Envs[j].Market()
+		th, ok := m.Thread(d.Thread)
+		if !ok || th.State >= scheme.StateRunning {
+			continue
+		}
+		next, idle := m.Tick()+1, m.SchemeConfig().IdleTimeout
+		if next < th.Terms.OfferDeadline && (idle <= 0 || next-th.LastActivity < idle) {
+			continue
+		}
+		for a, ok := range mask {
+			if ok && a != env.ActWait {
+				mask[env.ActWait] = false
+				break
+			}
+		}
+	}
+}

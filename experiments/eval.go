@@ -1031,21 +1031,27 @@ type threadRec struct {
 	Provider string        `json:"provider"`
 	Client   string        `json:"client"`
 	Outcome  string        `json:"outcome"`
+	Reason   string        `json:"reason,omitempty"`   // why a terminated thread ended
+	EndedIn  string        `json:"ended_in,omitempty"` // the state it ended from
+	EndTick  int64         `json:"end_tick,omitempty"`
 	Offers   []threadOffer `json:"offers"`
 }
 
 type threadOffer struct {
 	Round int     `json:"round"`
+	Tick  int64   `json:"tick"`
 	From  string  `json:"from"`
 	Price float64 `json:"price_per_hour_usd"`
 }
 
 type traceLine struct {
+	Tick   int64  `json:"tick"`
 	Kind   string `json:"kind"`
 	Thread string `json:"thread"`
 	Type   string `json:"type"`
 	From   string `json:"from"`
 	To     string `json:"to"`
+	Reason string `json:"reason"`
 	OK     *bool  `json:"ok"`
 	Terms  *struct {
 		Price int64  `json:"price_per_hour"`
@@ -1113,12 +1119,15 @@ func (s *threadSampler) line(b []byte) {
 			if err == nil {
 				price = s.e.Market().UnitUSD(l.Terms.Price, scheme.Asset(a))
 			}
-			rec.Offers = append(rec.Offers, threadOffer{Round: len(rec.Offers), From: from, Price: price})
+			rec.Offers = append(rec.Offers, threadOffer{Round: len(rec.Offers), Tick: l.Tick, From: from, Price: price})
 		}
 	case "state":
 		switch l.To {
 		case "Settled", "Failed", "Terminated":
-			rec.Outcome = strings.ToLower(l.To)
+			rec.Outcome, rec.EndedIn, rec.EndTick = strings.ToLower(l.To), l.From, l.Tick
+			if l.To == "Terminated" {
+				rec.Reason = l.Reason
+			}
 		}
 	}
 }
