@@ -158,6 +158,13 @@ func (s DSRSettings) maxMarkup() float64 {
 	return DefaultDSRMaxMarkup
 }
 
+// PricedDecision is one pricing decision in evaluation: the environment (its index in
+// the vectorized env) and the reservation factor.
+type PricedDecision struct {
+	Env    int
+	Factor float64
+}
+
 // priceState is one agent's pricing decision in flight.
 type priceState struct {
 	active bool    // a decision is held (and waits for its return)
@@ -244,7 +251,7 @@ func (p *DSRPolicy) priceFactor(o *Obs, i int, r *rand.Rand) (float64, error) {
 	}
 	*ps = priceState{active: true, period: per, value: v, factor: math.Exp(p.Settings.maxMarkup() * f)}
 	if !p.Learn {
-		p.Decided = append(p.Decided, ps.factor)
+		p.Decided = append(p.Decided, PricedDecision{Env: k, Factor: ps.factor})
 	}
 	return ps.factor, nil
 }

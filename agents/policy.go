@@ -271,8 +271,8 @@ type DSRPolicy struct {
 	// Settings are the group's dsr settings (what it decides).
 	Settings DSRSettings
 	// Decided receives, with Learn false, every reservation factor a pricing group
-	// decides, in order (evaluation reports their distribution).
-	Decided []float64
+	// decides, in order (evaluation reports their distribution and empties it).
+	Decided []PricedDecision
 	// Negotiation answers every non-treasury decision.
 	Negotiation *Scripted
 	// MaxShare is the largest fraction of liquid wealth held in ETH (0.5).

@@ -98,7 +98,7 @@ func (ev *evaluator) pricingSummaries() []PricingSummary {
 		if p == nil {
 			continue
 		}
-		xs := slices.Clone(p.Decided)
+		xs := slices.Clone(ev.factors[g])
 		slices.Sort(xs)
 		s := PricingSummary{Group: ev.cfg.Population[g].Name, Decisions: len(xs), Mean: math.NaN(), P10: math.NaN(), P50: math.NaN(), P90: math.NaN()}
 		if n := len(xs); n > 0 {
@@ -196,6 +196,7 @@ func Eval(ctx context.Context, cfg Config, opts EvalOptions) (*EvalResult, error
 	ev.mkt, ev.threads = make([][]marketRow, len(vars)), make([]*threadSampler, len(vars))
 	ev.actions = make([][]int64, len(cfg.Population))
 	ev.pricers = make([]*agents.DSRPolicy, len(cfg.Population))
+	ev.factors = make([][]float64, len(cfg.Population))
 	ev.market = map[string][]float64{}
 	for _, name := range MarketMetrics {
 		ev.market[name] = nanSlice(len(seeds))
@@ -387,6 +388,7 @@ type evaluator struct {
 	// actions[g][a] counts trained group g's choices of discrete action a.
 	actions [][]int64
 	pricers []*agents.DSRPolicy // per group: the trained variant's dsr pricing policy
+	factors [][]float64         // per group: its reservation factors, held-out episodes only
 	done    int
 }
 
@@ -556,6 +558,14 @@ func (ev *evaluator) runVariant(ctx context.Context, v int, total int) error {
 			h.acted = func(g int, o *agents.Obs, out []env.Action) error {
 				if !vr.pop[g].Learning() {
 					return nil
+				}
+				if p := ev.pricers[g]; p != nil {
+					for _, x := range p.Decided {
+						if lo+x.Env < hi { // not a rerun env past the last seed
+							ev.factors[g] = append(ev.factors[g], x.Factor)
+						}
+					}
+					p.Decided = p.Decided[:0]
 				}
 				if ev.actions[g] == nil {
 					ev.actions[g] = make([]int64, r.nAct)
