@@ -450,21 +450,10 @@ func (l *Learner) feedback(st *agent, ret, dRdF, dRdPrevF float64, learn bool) (
 		}
 	} else if learn = learn && st.n >= int64(l.cfg.WarmUp); learn {
 		if k := dDdR(a, b, ret); k != 0 {
-			var sq float64
 			for i := range l.grad {
-				g := k * (dRdF*st.dF[i] + dRdPrevF*st.dPrevF[i])
-				l.grad[i] = g
-				sq += g * g
+				l.grad[i] = k * (dRdF*st.dF[i] + dRdPrevF*st.dPrevF[i])
 			}
-			scale := l.cfg.LearningRate
-			if norm := math.Sqrt(sq); l.cfg.MaxGradNorm > 0 && norm > l.cfg.MaxGradNorm {
-				scale *= l.cfg.MaxGradNorm / norm
-			}
-			if !(math.IsNaN(sq) || math.IsInf(sq, 0)) {
-				for i := range l.theta {
-					l.theta[i] += scale * l.grad[i]
-				}
-			}
+			l.ascend()
 		} else {
 			clear(l.grad)
 		}
@@ -479,6 +468,26 @@ func (l *Learner) feedback(st *agent, ret, dRdF, dRdPrevF float64, learn bool) (
 	st.n++
 	l.steps++
 	return d, nil
+}
+
+// ascend moves the weights by ρ times the step's gradient in l.grad, its L2 norm clipped
+// at MaxGradNorm; a non-finite gradient moves nothing. Every learning rule ends its step
+// here.
+func (l *Learner) ascend() {
+	var sq float64
+	for _, g := range l.grad {
+		sq += g * g
+	}
+	if math.IsNaN(sq) || math.IsInf(sq, 0) {
+		return
+	}
+	scale := l.cfg.LearningRate
+	if norm := math.Sqrt(sq); l.cfg.MaxGradNorm > 0 && norm > l.cfg.MaxGradNorm {
+		scale *= l.cfg.MaxGradNorm / norm
+	}
+	for i := range l.theta {
+		l.theta[i] += scale * l.grad[i]
+	}
 }
 
 // ---------------------------------------------------------------------------------------

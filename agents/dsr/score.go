@@ -77,21 +77,10 @@ func (l *Learner) scoreFeedback(st *agent, d float64) {
 		return
 	}
 	adv := d - l.baseline
-	var sq float64
 	for i, e := range st.trace {
-		g := adv * e
-		l.grad[i] = g
-		sq += g * g
+		l.grad[i] = adv * e
 	}
-	scale := l.cfg.LearningRate
-	if norm := math.Sqrt(sq); l.cfg.MaxGradNorm > 0 && norm > l.cfg.MaxGradNorm {
-		scale *= l.cfg.MaxGradNorm / norm
-	}
-	if !(math.IsNaN(sq) || math.IsInf(sq, 0)) {
-		for i := range l.theta {
-			l.theta[i] += scale * l.grad[i]
-		}
-	}
+	l.ascend()
 	l.baseline += l.cfg.baselineEta() * (d - l.baseline)
 }
 
@@ -224,21 +213,10 @@ func (l *Learner) Credit(groupKey int, ret float64) (float64, error) {
 	d := diffSharpe(g.a, g.b, ret)
 	if g.n >= int64(l.cfg.WarmUp) {
 		adv, sigma := d-l.baseline, l.cfg.sigma()
-		var sq float64
 		for i, e := range g.eps {
-			x := adv * e / sigma
-			l.grad[i] = x
-			sq += x * x
+			l.grad[i] = adv * e / sigma
 		}
-		scale := l.cfg.LearningRate
-		if norm := math.Sqrt(sq); l.cfg.MaxGradNorm > 0 && norm > l.cfg.MaxGradNorm {
-			scale *= l.cfg.MaxGradNorm / norm
-		}
-		if !(math.IsNaN(sq) || math.IsInf(sq, 0)) {
-			for i := range l.theta {
-				l.theta[i] += scale * l.grad[i]
-			}
-		}
+		l.ascend()
 		l.baseline += l.cfg.baselineEta() * (d - l.baseline)
 	}
 	eta := l.cfg.Eta
