@@ -159,56 +159,63 @@ func TestDSRPolicyTreasury(t *testing.T) {
 	}
 }
 
+// guardedTimeouts plays 200 ticks of the default market in which every agent's
+// discrete action is choose's, from the masks guard (when not nil) leaves, and returns
+// the threads that timed out.
+func guardedTimeouts(t *testing.T, guard func(*Obs), choose func(d *market.Decision, mask []bool) int32) int64 {
+	t.Helper()
+	s := env.DefaultSettings()
+	s.Env.EpisodeTicks = 200
+	e, err := env.New(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := e.Reset(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o Obs
+	k := e.NumActions()
+	for !b.Done {
+		o.Reset(env.ObsDim, k)
+		for i := range b.Agents {
+			o.Add(e, 0, b, i)
+		}
+		if guard != nil {
+			guard(&o)
+		}
+		out := make([]env.Action, o.N)
+		for j := range out {
+			out[j].Index = choose(&o.Decisions[j], o.Masks[j*k:(j+1)*k])
+		}
+		if b, err = e.Step(out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e.Market().Stats().Timeouts
+}
+
 // TestNoFatalWait: agents that wait on every negotiation message let threads time out
 // (the market counts them); with noFatalWait's masks, waiting whenever it is still
 // allowed and rejecting otherwise, no thread times out: the guard rules waiting out
 // exactly on the tick before the deadline check would end the thread.
 func TestNoFatalWait(t *testing.T) {
-	for _, guard := range []bool{false, true} {
-		s := env.DefaultSettings()
-		s.Env.EpisodeTicks = 200
-		e, err := env.New(s)
-		if err != nil {
-			t.Fatal(err)
+	choose := func(d *market.Decision, mask []bool) int32 {
+		switch {
+		case d.Kind == market.DecideOpen && mask[env.ActPrice0+3]:
+			return env.ActPrice0 + 3 // request at value
+		case d.Kind == market.DecideRespond && d.Role == scheme.RoleClient && !mask[env.ActWait]:
+			return env.ActReject
+		case d.Kind == market.DecideRespond && d.Role == scheme.RoleProvider && mask[env.ActPrice0+6]:
+			return env.ActPrice0 + 6 // counter high: the client must answer
 		}
-		b, err := e.Reset(4)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var o Obs
-		k := e.NumActions()
-		for !b.Done {
-			o.Reset(env.ObsDim, k)
-			for i := range b.Agents {
-				o.Add(e, 0, b, i)
-			}
-			if guard {
-				noFatalWait(&o)
-			}
-			out := make([]env.Action, o.N)
-			for j := range out {
-				d := &o.Decisions[j]
-				mask := o.Masks[j*k : (j+1)*k]
-				switch {
-				case d.Kind == market.DecideOpen && mask[env.ActPrice0+3]:
-					out[j].Index = env.ActPrice0 + 3 // request at value
-				case d.Kind == market.DecideRespond && d.Role == scheme.RoleClient && !mask[env.ActWait]:
-					out[j].Index = env.ActReject
-				case d.Kind == market.DecideRespond && d.Role == scheme.RoleProvider && mask[env.ActPrice0+6]:
-					out[j].Index = env.ActPrice0 + 6 // counter high: the client must answer
-				}
-			}
-			if b, err = e.Step(out); err != nil {
-				t.Fatal(err)
-			}
-		}
-		to := e.Market().Stats().Timeouts
-		if guard && to != 0 {
-			t.Errorf("with the guard: %d timeouts, want 0", to)
-		}
-		if !guard && to == 0 {
-			t.Error("without the guard no thread timed out: the test checks nothing")
-		}
+		return env.ActWait
+	}
+	if to := guardedTimeouts(t, nil, choose); to == 0 {
+		t.Error("without the guard no thread timed out: the test checks nothing")
+	}
+	if to := guardedTimeouts(t, noFatalWait, choose); to != 0 {
+		t.Errorf("with the guard: %d timeouts, want 0", to)
 	}
 }
 
@@ -218,61 +225,30 @@ func TestNoFatalWait(t *testing.T) {
 // thread); with the guard's last-tick rule they accept or reject there, and no thread
 // times out. The providers counter while they may and otherwise reject.
 func TestNoFutileCounter(t *testing.T) {
-	count := func(lastTick bool) int64 {
-		s := env.DefaultSettings()
-		s.Env.EpisodeTicks = 200
-		e, err := env.New(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := e.Reset(4)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var o Obs
-		k := e.NumActions()
-		nPrice := len(s.Env.Actions.PriceMultipliers)
-		for !b.Done {
-			o.Reset(env.ObsDim, k)
-			for i := range b.Agents {
-				o.Add(e, 0, b, i)
-			}
-			if lastTick {
-				noFatalWait(&o)
-			} else {
-				waitRuleOnly(&o)
-			}
-			out := make([]env.Action, o.N)
-			for j := range out {
-				d := &o.Decisions[j]
-				mask := o.Masks[j*k : (j+1)*k]
-				pick := func(as ...int) {
-					for _, a := range as {
-						if mask[a] {
-							out[j].Index = int32(a)
-							return
-						}
-					}
-				}
-				switch {
-				case d.Kind == market.DecideOpen:
-					pick(env.ActPrice0 + 3)
-				case d.Kind == market.DecideRespond && d.Role == scheme.RoleClient:
-					pick(env.ActWait, env.ActPrice0+nPrice-1, env.ActAccept, env.ActReject)
-				case d.Kind == market.DecideRespond && d.Role == scheme.RoleProvider:
-					pick(env.ActPrice0+6, env.ActReject)
+	nPrice := int32(len(env.DefaultSettings().Env.Actions.PriceMultipliers))
+	choose := func(d *market.Decision, mask []bool) int32 {
+		pick := func(as ...int32) int32 {
+			for _, a := range as {
+				if mask[a] {
+					return a
 				}
 			}
-			if b, err = e.Step(out); err != nil {
-				t.Fatal(err)
-			}
+			return env.ActWait
 		}
-		return e.Market().Stats().Timeouts
+		switch {
+		case d.Kind == market.DecideOpen:
+			return pick(env.ActPrice0 + 3)
+		case d.Kind == market.DecideRespond && d.Role == scheme.RoleClient:
+			return pick(env.ActWait, env.ActPrice0+nPrice-1, env.ActAccept, env.ActReject)
+		case d.Kind == market.DecideRespond && d.Role == scheme.RoleProvider:
+			return pick(env.ActPrice0+6, env.ActReject)
+		}
+		return env.ActWait
 	}
-	if n := count(false); n == 0 {
+	if n := guardedTimeouts(t, waitRuleOnly, choose); n == 0 {
 		t.Error("with the wait rule alone no thread timed out: the test checks nothing")
 	}
-	if n := count(true); n != 0 {
+	if n := guardedTimeouts(t, noFatalWait, choose); n != 0 {
 		t.Errorf("with the last-tick rule: %d timeouts, want 0", n)
 	}
 }
