@@ -41,8 +41,8 @@ func (mc *Machine) Allowed(t *Thread, r Role, now int64) MsgSet {
 	}
 	if set.Has(MsgAccept) {
 		switch t.State {
-		case StateAwaitingEscrow: // the client retries its lock
-			if escrow || !beforeJob {
+		case StateAwaitingEscrow: // the client retries its lock (a buy attestation: before the offer deadline)
+			if escrow || !beforeOffer {
 				drop(MsgAccept)
 			}
 		default:

@@ -9,7 +9,7 @@ package scheme
 //	                                                       verify: scheme needs the escrow)
 //	Accepted  --collateral_missing(provider)--> AwaitingEscrow
 //	AwaitingEscrow --escrow_locked(system)--> Accepted     (buy attestation)
-//	AwaitingEscrow --accept(client)--> AwaitingEscrow     (retry: RequestEscrowLock again)
+//	AwaitingEscrow --accept(client)--> AwaitingEscrow     (retry: RequestEscrowLock again; before the offer deadline)
 //	AwaitingEscrow --attestation:start(provider)--> Running
 //	Running   --attestation:complete(provider)--> Delivered
 //	Running   --job_failed(system) | tick past job deadline--> Failed (refund, slash)
@@ -108,8 +108,10 @@ func cmAccepted(mc *Machine, t *Thread, m *Message, _ Role, now int64, dst []Eff
 		switch {
 		case t.Has(FlagEscrowLocked):
 			return dst, errEscrowRetry
-		case now >= t.Terms.JobDeadline:
-			return dst, errPastJob
+		case now >= t.Terms.OfferDeadline:
+			// The lock writes the buy attestation, which the resolver refuses from the
+			// offer deadline on: a retry then could only revert.
+			return dst, errPastOffer
 		case m.Terms != t.Terms:
 			return dst, errTermsAccept
 		}

@@ -279,7 +279,7 @@ func (r *refModel) apply(m Message, now int64) ([]EffectKind, error) {
 			if r.everEscrow {
 				return nil, ErrWrongState
 			}
-			if now >= r.terms.JobDeadline {
+			if now >= r.terms.OfferDeadline { // the resolver: a buy attestation needs now < offerDeadline
 				return nil, ErrPastDeadline
 			}
 		}
