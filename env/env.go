@@ -40,6 +40,9 @@ type Batch struct {
 	// len(Agents) legal-action masks of NumActions each.
 	Obs   []float32
 	Masks []bool
+	// State holds len(Agents) state vectors of StateDim float32 each when the env's
+	// SetState is on (a centralized critic's extra input), else nothing.
+	State []float32
 	// Rewards are the rewards accrued by each entry's agent since its previous decision
 	// (semi-Markov credit: what happened between two decisions goes to the earlier one).
 	Rewards []float64
@@ -56,12 +59,20 @@ func (b *Batch) Len() int { return len(b.Agents) }
 // Observation returns entry i's observation vector (aliasing Obs).
 func (b *Batch) Observation(i int) []float32 { return b.Obs[i*ObsDim : (i+1)*ObsDim] }
 
+// StateOf returns entry i's state vector (aliasing State); nil when State is off.
+func (b *Batch) StateOf(i int) []float32 {
+	if len(b.State) < (i+1)*StateDim {
+		return nil
+	}
+	return b.State[i*StateDim : (i+1)*StateDim]
+}
+
 // Mask returns entry i's legal-action mask (aliasing Masks).
 func (b *Batch) Mask(i int, numActions int) []bool { return b.Masks[i*numActions : (i+1)*numActions] }
 
 func (b *Batch) reset(tick int64) {
 	b.Tick = tick
-	b.Agents, b.Decisions, b.Obs, b.Masks = b.Agents[:0], b.Decisions[:0], b.Obs[:0], b.Masks[:0]
+	b.Agents, b.Decisions, b.Obs, b.Masks, b.State = b.Agents[:0], b.Decisions[:0], b.Obs[:0], b.Masks[:0], b.State[:0]
 	b.Rewards, b.Terminated, b.Truncated = b.Rewards[:0], b.Terminated[:0], b.Truncated[:0]
 	b.Done = false
 }
@@ -69,22 +80,24 @@ func (b *Batch) reset(tick int64) {
 // Env is a multi-agent environment over one market, in the PettingZoo parallel style.
 // It is not safe for concurrent use; Vec runs several on worker goroutines.
 type Env struct {
-	s     Settings
-	gpus  []market.GPUSpec
-	m     *market.Market
-	world *data.World
-	exo   market.Exo
-	fcSD  []float64
-	ewma  data.EWMA
-	nAct  int
-	batch Batch
-	resp  []market.Response
-	done  bool
-	seed  uint64
-	trace *market.TraceWriter
-	noEnc bool        // skip observation vectors and masks (structured policies only)
-	stop  func() bool // checked between ticks; true ends the episode early
-	intr  bool        // the episode was stopped early
+	s         Settings
+	gpus      []market.GPUSpec
+	m         *market.Market
+	world     *data.World
+	exo       market.Exo
+	fcSD      []float64
+	ewma      data.EWMA
+	nAct      int
+	batch     Batch
+	resp      []market.Response
+	done      bool
+	seed      uint64
+	trace     *market.TraceWriter
+	noEnc     bool        // skip observation vectors and masks (structured policies only)
+	withState bool        // fill the state vectors (SetState)
+	gstate    globalState // the market half of this tick's state vectors
+	stop      func() bool // checked between ticks; true ends the episode early
+	intr      bool        // the episode was stopped early
 
 	// Per agent.
 	acc    []float64 // reward accrued since the agent's last decision
@@ -213,6 +226,7 @@ func (e *Env) Reset(seed uint64) (*Batch, error) {
 	e.grow()
 	e.done, e.intr = false, false
 	e.mkt.reset(e.m)
+	e.gstate.tick = -1
 	if err := e.m.BeginTick(&e.exo); err != nil {
 		return nil, err
 	}
@@ -305,6 +319,7 @@ func (e *Env) Step(acts []Action) (*Batch, error) {
 		return nil, err
 	}
 	e.batch.reset(e.m.Tick())
+	e.gstate.tick = -1 // the answers changed the market: a new batch, new market features
 	if err := e.advance(); err != nil {
 		return nil, err
 	}
@@ -424,6 +439,11 @@ func (e *Env) entry(a market.AgentID, d *market.Decision, terminated, truncated 
 	k := len(b.Masks)
 	b.Masks = growBool(b.Masks, k+e.nAct)
 	e.mask(&b.Decisions[len(b.Decisions)-1], b.Masks[k:k+e.nAct])
+	if e.withState {
+		n := len(b.State)
+		b.State = growF32(b.State, n+StateDim)
+		e.encodeState(&b.Decisions[len(b.Decisions)-1], b.State[n:n+StateDim])
+	}
 }
 
 func growF32(s []float32, n int) []float32 {
