@@ -29,6 +29,9 @@ type Obs struct {
 	// Vec holds N rows of ObsDim features, Masks N rows of NumActions legal-action flags.
 	Vec   []float32
 	Masks []bool
+	// State holds N rows of env.StateDim features when the envs fill them (env.SetState:
+	// a centralized critic's input), else nothing.
+	State []float32
 	// Decisions are the structured decision points, for policies that read the
 	// (message, context) instead of the vector.
 	Decisions []market.Decision
@@ -42,7 +45,7 @@ type Obs struct {
 // Reset empties the batch for sizes obsDim and numActions.
 func (o *Obs) Reset(obsDim, numActions int) {
 	o.N, o.ObsDim, o.NumActions = 0, obsDim, numActions
-	o.Vec, o.Masks, o.Decisions = o.Vec[:0], o.Masks[:0], o.Decisions[:0]
+	o.Vec, o.Masks, o.State, o.Decisions = o.Vec[:0], o.Masks[:0], o.State[:0], o.Decisions[:0]
 	o.Envs, o.EnvIndex, o.Entry = o.Envs[:0], o.EnvIndex[:0], o.Entry[:0]
 }
 
@@ -53,6 +56,7 @@ func (o *Obs) Add(e *env.Env, k int, b *env.Batch, i int) {
 		o.Vec = append(o.Vec, b.Observation(i)...)
 		o.Masks = append(o.Masks, b.Mask(i, o.NumActions)...)
 	}
+	o.State = append(o.State, b.StateOf(i)...)
 	o.Decisions = append(o.Decisions, b.Decisions[i])
 	o.Envs = append(o.Envs, e)
 	o.EnvIndex = append(o.EnvIndex, k)
@@ -61,6 +65,14 @@ func (o *Obs) Add(e *env.Env, k int, b *env.Batch, i int) {
 
 // Encoded reports whether the rows carry observation vectors and masks.
 func (o *Obs) Encoded() bool { return o.N > 0 && len(o.Vec) == o.N*o.ObsDim }
+
+// States returns the rows' state vectors, or nil unless every row has one.
+func (o *Obs) States() []float32 {
+	if o.N == 0 || len(o.State) != o.N*env.StateDim {
+		return nil
+	}
+	return o.State
+}
 
 // Policy answers the decisions of one policy group: Act writes out[i] for row i of o
 // (len(out) == o.N), drawing any randomness from r only, so the same rows and the same
@@ -85,7 +97,9 @@ var ErrNotEncoded = errors.New("agents: the policy needs observation vectors and
 // training mode (Greedy false) it samples from the masked categorical distribution and
 // keeps, for the batch just acted on, the actions, their log-probabilities and the
 // critic's values, which the trainer stores in the group's rollout buffer. With Greedy
-// it takes the most probable legal action and runs no critic pass.
+// it takes the most probable legal action and runs no critic pass. A learner with a
+// centralized critic reads the rows' state vectors (Obs.States); without them (an
+// evaluation that does not fill them) it runs no critic pass and the values are 0.
 type PPOPolicy struct {
 	Learner *ppo.Learner
 	Greedy  bool
@@ -114,7 +128,14 @@ func (p *PPOPolicy) Act(o *Obs, r *rand.Rand, out []env.Action) error {
 		err = p.Learner.Greedy(o.Vec, o.Masks, o.N, p.Actions)
 	} else {
 		p.Logps, p.Values = resize(p.Logps, o.N), resize(p.Values, o.N)
-		err = p.Learner.Act(o.Vec, o.Masks, o.N, r, p.Actions, p.Logps, p.Values)
+		values, state := p.Values, []float32(nil)
+		if p.Learner.StateDim() > 0 {
+			if state = o.States(); state == nil {
+				clear(p.Values)
+				values = nil
+			}
+		}
+		err = p.Learner.ActState(o.Vec, state, o.Masks, o.N, r, p.Actions, p.Logps, values)
 	}
 	if err != nil {
 		return err

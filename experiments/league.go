@@ -24,7 +24,6 @@ import (
 
 	"github.com/hivegym/hivegym/agents"
 	"github.com/hivegym/hivegym/agents/ppo"
-	"github.com/hivegym/hivegym/env"
 	"github.com/hivegym/hivegym/internal/fieldpath"
 	"github.com/hivegym/hivegym/internal/rng"
 )
@@ -219,7 +218,7 @@ func (t *trainer) snapshots(it int, load bool) error {
 					saved[src] = true
 				}
 			}
-			l, err := ppo.New(t.pop[src].Name, t.cfg.Training.ppoConfig(), env.ObsDim, t.r.nAct, 0)
+			l, err := t.cfg.Training.newLearner(t.pop[src].Name, t.cfg.Training.ppoConfig(), t.r.nAct, 0)
 			if err != nil {
 				return err
 			}
@@ -352,7 +351,7 @@ func loadLeagues(dir string, cfg *Config, it, nAct int, want map[string]string) 
 				if err != nil {
 					return nil, &Error{File: path, Msg: "league snapshot " + readErrMsg(err)}
 				}
-				l, err := ppo.New(src, cfg.Training.ppoConfig(), env.ObsDim, nAct, 0)
+				l, err := cfg.Training.newLearner(src, cfg.Training.ppoConfig(), nAct, 0)
 				if err != nil {
 					return nil, err
 				}

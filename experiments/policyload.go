@@ -120,7 +120,7 @@ func LoadPPOCheckpoint(path, name, role string, cfg Config) (*ppo.Learner, error
 func (ck *PPOCheckpoint) learner(name string, b []byte, nAct int, backend string) (*ppo.Learner, error) {
 	pc := ck.Config.Training.ppoConfig()
 	pc.Backend = backend
-	l, err := ppo.New(name, pc, env.ObsDim, nAct, 0)
+	l, err := ck.Config.Training.newLearner(name, pc, nAct, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -78,6 +78,12 @@ type TrainingConfig struct {
 	// (exactly with reward pnl; with pnl_return the term is divided by the tick's wealth
 	// as the pnl is). Needs reward pnl or pnl_return.
 	BookedReward bool `yaml:"booked_reward"`
+	// CentralCritic gives every ppo group a centralized critic (MAPPO; ppo.NewCentralized):
+	// its value function reads, besides the agent's observation, env.StateDim features of
+	// the market the policy does not see (the counterparty's reservation, wallet and
+	// machine; the two roles' wealth; the market's free capacity). The policy is the same
+	// network as without it, so its checkpoints play wherever the others do.
+	CentralCritic bool `yaml:"central_critic"`
 	// Greedy makes evaluation take each trained policy's most probable action instead
 	// of sampling it.
 	Greedy bool `yaml:"greedy_eval"`
@@ -163,6 +169,16 @@ func (t *TrainingConfig) Validate() error {
 // ppoConfig is the PPO config the learners get: with a schedule (anneal_lr,
 // anneal_ent) and total_updates 0, the schedule runs over training.iterations (one
 // update per iteration).
+// newLearner returns a ppo learner of this training section for a group called name,
+// with nAct actions: with a centralized critic when CentralCritic is set.
+func (t *TrainingConfig) newLearner(name string, pc ppo.Config, nAct int, seed uint64) (*ppo.Learner, error) {
+	sd := 0
+	if t.CentralCritic {
+		sd = env.StateDim
+	}
+	return ppo.NewCentralized(name, pc, env.ObsDim, sd, nAct, seed)
+}
+
 func (t *TrainingConfig) ppoConfig() ppo.Config {
 	p := t.PPO
 	if (p.AnnealLR || p.AnnealEnt) && p.TotalUpdates == 0 {
@@ -175,7 +191,7 @@ func (t *TrainingConfig) ppoConfig() ppo.Config {
 // seeded initial weights, or the group's init checkpoint.
 func (t *trainer) startingPolicy(g int) (*ppo.Learner, error) {
 	gc := &t.pop[g]
-	l, err := ppo.New(gc.Name, t.cfg.Training.ppoConfig(), env.ObsDim, t.r.nAct, rng.New(t.cfg.Seed, "train.init").Uint64())
+	l, err := t.cfg.Training.newLearner(gc.Name, t.cfg.Training.ppoConfig(), t.r.nAct, rng.New(t.cfg.Seed, "train.init").Uint64())
 	if err != nil {
 		return nil, fmt.Errorf("group %s: %w", gc.Name, err)
 	}
@@ -326,26 +342,27 @@ type Trained struct {
 
 // trainer is one training run's state.
 type trainer struct {
-	cfg     Config
-	opts    TrainOptions
-	r       *runner
-	pop     agents.Population
-	ppoPol  []*agents.PPOPolicy // per group, nil unless ppo
-	bufs    []*ppo.Buffer
-	dsrPol  []*agents.DSRPolicy
-	pending [][]endRow // per group: truncated entries waiting for a value
-	ret     []float64  // per group: rewards this iteration
-	agentsN []int      // per group: agent-episodes this iteration
-	dec     []int64    // per group: decisions this iteration
-	counts  []int
-	curves  []CurvePoint
-	hash    string
-	obsSp   string
-	actSp   string
-	scale   float64
-	values  []float32
-	endObs  []float32
-	pnl     []*pnlAcc // per env, with the pnl reward
+	cfg      Config
+	opts     TrainOptions
+	r        *runner
+	pop      agents.Population
+	ppoPol   []*agents.PPOPolicy // per group, nil unless ppo
+	bufs     []*ppo.Buffer
+	dsrPol   []*agents.DSRPolicy
+	pending  [][]endRow // per group: truncated entries waiting for a value
+	ret      []float64  // per group: rewards this iteration
+	agentsN  []int      // per group: agent-episodes this iteration
+	dec      []int64    // per group: decisions this iteration
+	counts   []int
+	curves   []CurvePoint
+	hash     string
+	obsSp    string
+	actSp    string
+	scale    float64
+	values   []float32
+	endObs   []float32
+	endState []float32
+	pnl      []*pnlAcc // per env, with the pnl reward
 	// League groups (league.go): their pools, population indexes and league.csv rows;
 	// envRet and envN are each env's learning-group rewards and agents this iteration.
 	leagues    []*LeaguePool
@@ -514,9 +531,10 @@ func (p *pnlAcc) mix(alive func(a int) bool) {
 }
 
 type endRow struct {
-	key  int
-	tick int64
-	obs  [env.ObsDim]float32
+	key   int
+	tick  int64
+	obs   [env.ObsDim]float32
+	state [env.StateDim]float32 // with a centralized critic
 }
 
 // Train trains the learning groups of cfg's population (the ppo and dsr groups) against
@@ -533,6 +551,11 @@ func Train(ctx context.Context, cfg Config, opts TrainOptions) (res *TrainResult
 		return nil, err
 	}
 	t.obsSp, t.actSp = spaces(t.r.vec.Envs[0])
+	if tc.CentralCritic {
+		for _, e := range t.r.vec.Envs {
+			e.SetState(true)
+		}
+	}
 	if tc.Reward == RewardPnL || tc.Reward == RewardPnLReturn {
 		for _, e := range t.r.vec.Envs {
 			p := &pnlAcc{e: e, relative: tc.Reward == RewardPnLReturn, team: tc.TeamReward, booked: tc.BookedReward, gamma: tc.PPO.Gamma}
@@ -749,6 +772,7 @@ func (t *trainer) rollout(ctx context.Context, seeds []uint64, streams []*rand.R
 			case b.Truncated[i]:
 				row := endRow{key: key, tick: b.Tick}
 				copy(row.obs[:], b.Observation(i))
+				copy(row.state[:], b.StateOf(i))
 				t.pending[g] = append(t.pending[g], row)
 			}
 			return nil
@@ -758,11 +782,16 @@ func (t *trainer) rollout(ctx context.Context, seeds []uint64, streams []*rand.R
 			if p == nil {
 				return nil
 			}
-			d, na := o.ObsDim, o.NumActions
+			d, na, sd := o.ObsDim, o.NumActions, p.Learner.StateDim()
+			states := o.States()
 			for j := 0; j < o.N; j++ {
 				key := o.EnvIndex[j]*keyStride + int(o.Decisions[j].Agent)
 				tick := o.Envs[j].Market().Tick()
-				if err := buf.Add(key, tick, o.Vec[j*d:(j+1)*d], o.Masks[j*na:(j+1)*na], p.Actions[j], p.Logps[j], p.Values[j]); err != nil {
+				var state []float32
+				if sd > 0 {
+					state = states[j*sd : (j+1)*sd]
+				}
+				if err := buf.AddState(key, tick, o.Vec[j*d:(j+1)*d], state, o.Masks[j*na:(j+1)*na], p.Actions[j], p.Logps[j], p.Values[j]); err != nil {
 					return err
 				}
 			}
@@ -793,12 +822,16 @@ func (t *trainer) flushEnds(k int) error {
 			continue
 		}
 		keep := rows[:0]
-		t.endObs = t.endObs[:0]
+		t.endObs, t.endState = t.endObs[:0], t.endState[:0]
+		central := t.ppoPol[g].Learner.StateDim() > 0
 		var mine []endRow
 		for _, row := range rows {
 			if row.key/keyStride == k {
 				mine = append(mine, row)
 				t.endObs = append(t.endObs, row.obs[:]...)
+				if central {
+					t.endState = append(t.endState, row.state[:]...)
+				}
 			} else {
 				keep = append(keep, row)
 			}
@@ -808,7 +841,7 @@ func (t *trainer) flushEnds(k int) error {
 				t.values = make([]float32, len(mine))
 			}
 			t.values = t.values[:len(mine)]
-			if err := t.ppoPol[g].Learner.Value(t.endObs, len(mine), t.values); err != nil {
+			if err := t.ppoPol[g].Learner.ValueState(t.endObs, t.endState, len(mine), t.values); err != nil {
 				return err
 			}
 			for j, row := range mine {

@@ -36,6 +36,7 @@ func benchBatch(n int) ([]float32, []bool) {
 func (b *Buffer) fillFrom(src *Buffer) {
 	b.agent, b.tick = append(b.agent[:0], src.agent...), append(b.tick[:0], src.tick...)
 	b.obs, b.masks = append(b.obs[:0], src.obs...), append(b.masks[:0], src.masks...)
+	b.states = append(b.states[:0], src.states...)
 	b.actions, b.logps = append(b.actions[:0], src.actions...), append(b.logps[:0], src.logps...)
 	b.values, b.rewards = append(b.values[:0], src.values...), append(b.rewards[:0], src.rewards...)
 	b.dt, b.next = append(b.dt[:0], src.dt...), append(b.next[:0], src.next...)
@@ -108,6 +109,34 @@ func BenchmarkAct(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := l.Act(obs, masks, batch, r, actions, logps, values); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)*batch/b.Elapsed().Seconds(), "decisions/s")
+}
+
+// BenchmarkActCentral: BenchmarkAct with a centralized critic reading 9 state floats
+// beside each observation (the env's StateDim): the cost of assembling the critic's
+// input rows and of its wider first layer.
+func BenchmarkActCentral(b *testing.B) {
+	const batch, stateDim = 1024, 9
+	l, err := NewCentralized("bench", DefaultConfig(), benchObs, stateDim, benchActions, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	obs, masks := benchBatch(batch)
+	state := make([]float32, batch*stateDim)
+	for i := range state {
+		state[i] = float32(i%7) / 7
+	}
+	r := rng.New(2, "bench.act")
+	actions, logps, values := make([]int, batch), make([]float32, batch), make([]float32, batch)
+	if err := l.ActState(obs, state, masks, batch, r, actions, logps, values); err != nil { // grow the buffers
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := l.ActState(obs, state, masks, batch, r, actions, logps, values); err != nil {
 			b.Fatal(err)
 		}
 	}

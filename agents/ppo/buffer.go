@@ -48,12 +48,14 @@ const MaxAgentKey = 1 << 24
 // training from a state where no decision is open (between episodes) to continue exactly.
 type Buffer struct {
 	obsDim, nActions int
+	stateDim         int // a centralized critic's state floats per decision (Learner.NewBuffer)
 	gamma            float64
 
 	// One entry per decision, in the order Add was called.
 	agent   []int32
 	tick    []int64
 	obs     []float32 // obsDim per decision
+	states  []float32 // stateDim per decision
 	masks   []bool    // nActions per decision
 	actions []int32
 	logps   []float32
@@ -112,7 +114,7 @@ func (b *Buffer) truncate(n int) {
 	b.agent, b.tick, b.actions, b.logps, b.values = b.agent[:n], b.tick[:n], b.actions[:n], b.logps[:n], b.values[:n]
 	b.rewards, b.dt, b.next, b.state, b.boot = b.rewards[:n], b.dt[:n], b.next[:n], b.state[:n], b.boot[:n]
 	b.adv, b.ret = b.adv[:n], b.ret[:n]
-	b.obs, b.masks = b.obs[:n*b.obsDim], b.masks[:n*b.nActions]
+	b.obs, b.masks, b.states = b.obs[:n*b.obsDim], b.masks[:n*b.nActions], b.states[:n*b.stateDim]
 }
 
 func (b *Buffer) checkAgent(agent int) error {
@@ -139,11 +141,25 @@ func finite32(x float32) bool { return !math.IsNaN(float64(x)) && !math.IsInf(fl
 // and changes nothing, for wrong lengths, a non-finite input, an action the mask
 // forbids, or a tick earlier than the agent's open decision.
 func (b *Buffer) Add(agent int, tick int64, obs []float32, mask []bool, action int, logp, value float32) error {
+	return b.AddState(agent, tick, obs, nil, mask, action, logp, value)
+}
+
+// AddState is Add for the buffer of a learner with a centralized critic: state holds the
+// decision's StateDim floats (copied), as given to Learner.ActState.
+func (b *Buffer) AddState(agent int, tick int64, obs, state []float32, mask []bool, action int, logp, value float32) error {
 	if err := b.checkAgent(agent); err != nil {
 		return err
 	}
 	if len(obs) != b.obsDim {
 		return fmt.Errorf("%w: observation has %d floats, want %d", ErrShape, len(obs), b.obsDim)
+	}
+	if len(state) != b.stateDim {
+		return fmt.Errorf("%w: state has %d floats, want %d", ErrShape, len(state), b.stateDim)
+	}
+	for j, x := range state {
+		if !finite32(x) {
+			return fmt.Errorf("ppo: state[%d] is %g", j, x)
+		}
 	}
 	if mask != nil && len(mask) != b.nActions {
 		return fmt.Errorf("%w: mask has %d entries, want %d", ErrShape, len(mask), b.nActions)
@@ -171,6 +187,7 @@ func (b *Buffer) Add(agent int, tick int64, obs []float32, mask []bool, action i
 	b.agent = append(b.agent, int32(agent))
 	b.tick = append(b.tick, tick)
 	b.obs = append(b.obs, obs...)
+	b.states = append(b.states, state...)
 	if mask == nil {
 		for range b.nActions {
 			b.masks = append(b.masks, true)
@@ -249,7 +266,7 @@ func (b *Buffer) End(agent int, tick int64, terminal bool, lastValue float32) er
 
 // compact drops the finished decisions and moves the open ones to the front, in order.
 func (b *Buffer) compact() {
-	d, k := b.obsDim, b.nActions
+	d, k, sd := b.obsDim, b.nActions, b.stateDim
 	w := 0
 	for i, s := range b.state {
 		if s != open {
@@ -259,6 +276,7 @@ func (b *Buffer) compact() {
 		b.rewards[w], b.dt[w], b.next[w], b.state[w], b.boot[w] = b.rewards[i], 0, -1, open, 0
 		copy(b.obs[w*d:(w+1)*d], b.obs[i*d:(i+1)*d])
 		copy(b.masks[w*k:(w+1)*k], b.masks[i*k:(i+1)*k])
+		copy(b.states[w*sd:(w+1)*sd], b.states[i*sd:(i+1)*sd])
 		b.openAt[b.agent[w]] = int32(w)
 		w++
 	}

@@ -1,6 +1,7 @@
 package ppo
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +23,9 @@ const (
 	MetaObsSize = "hivegym.ppo.obs_size"
 	// MetaActionSize is the number of actions, decimal.
 	MetaActionSize = "hivegym.ppo.action_size"
+	// MetaStateSize is the centralized critic's state size, decimal; absent without one
+	// (the checkpoints of learners built by New carry no such key).
+	MetaStateSize = "hivegym.ppo.state_size"
 )
 
 // Algorithm is the value of checkpoint.MetaAlgorithm in a PPO checkpoint.
@@ -38,7 +42,7 @@ const (
 // group name, the backend, the observation and action spaces ("box(N)", "discrete(K)"),
 // the step count (decisions trained on), the hash of the Config, the networks' specs,
 // and the Config, seed and sizes under the MetaConfig, MetaSeed, MetaObsSize and
-// MetaActionSize keys.
+// MetaActionSize keys (and MetaStateSize, with a centralized critic).
 func (l *Learner) Meta() map[string]string {
 	aSpec, cSpec := l.specs()
 	specs, err := json.Marshal(map[string]nn.MLPSpec{"actor": aSpec, "critic": cSpec})
@@ -49,7 +53,7 @@ func (l *Learner) Meta() map[string]string {
 	if err != nil {
 		panic("ppo: config does not encode as JSON: " + err.Error())
 	}
-	return map[string]string{
+	meta := map[string]string{
 		checkpoint.MetaFormat:      checkpoint.FormatName,
 		checkpoint.MetaVersion:     checkpoint.FormatVersion,
 		checkpoint.MetaAlgorithm:   Algorithm,
@@ -65,6 +69,10 @@ func (l *Learner) Meta() map[string]string {
 		MetaObsSize:                strconv.Itoa(l.obsDim),
 		MetaActionSize:             strconv.Itoa(l.nActions),
 	}
+	if l.stateDim > 0 {
+		meta[MetaStateSize] = strconv.Itoa(l.stateDim)
+	}
+	return meta
 }
 
 // Save writes the learner as a safetensors checkpoint: the actor's and the critic's
@@ -177,17 +185,23 @@ func Load(r io.Reader, want map[string]string) (*Learner, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("ppo: load: %w: invalid %s: %w", checkpoint.ErrFormat, MetaConfig, err)
 	}
+	stateDim := 0
+	if v, ok := meta[MetaStateSize]; ok {
+		if stateDim, err = strconv.Atoi(v); err != nil || stateDim < 1 || stateDim > 1<<16 {
+			return nil, fmt.Errorf("ppo: load: %w: bad %s %q", checkpoint.ErrFormat, MetaStateSize, v)
+		}
+	}
 	if obsDim < 1 || nActions < 1 {
 		return nil, fmt.Errorf("ppo: load: %w: sizes %d and %d", checkpoint.ErrFormat, obsDim, nActions)
 	}
 	// Check that the file holds the networks the metadata describes before building
 	// them, so a forged header cannot make Load allocate more than the file's size.
-	probe := &Learner{cfg: cfg, obsDim: obsDim, nActions: nActions}
+	probe := &Learner{cfg: cfg, obsDim: obsDim, stateDim: stateDim, nActions: nActions}
 	aSpec, cSpec := probe.specs()
 	if err := hasTensors(ts, aSpec, cSpec); err != nil {
 		return nil, fmt.Errorf("ppo: load: %w", err)
 	}
-	l, err := New(meta[checkpoint.MetaPolicy], cfg, obsDim, nActions, seed)
+	l, err := NewCentralized(meta[checkpoint.MetaPolicy], cfg, obsDim, stateDim, nActions, seed)
 	if err != nil {
 		return nil, fmt.Errorf("ppo: load: %w", err)
 	}
@@ -248,13 +262,18 @@ func (l *Learner) buildFrom(ts []checkpoint.Tensor, op string) (actor, critic nn
 
 // InitFrom sets l's actor and critic to those of the checkpoint read from r (a warm
 // start: fine-tuning a trained policy), checking want and the network spec as Restore
-// does. The optimizer starts fresh, and the update and sample counters and the seed stay
-// l's own, so a learning-rate or entropy schedule starts from its beginning. On error l
-// is unchanged.
+// does. A checkpoint whose critic had another state size (a centralized critic's, for a
+// learner without one, or the other way round) gives only its actor, whose spec must
+// match; the critic starts fresh. The optimizer starts fresh, and the update and sample
+// counters and the seed stay l's own, so a learning-rate or entropy schedule starts from
+// its beginning. On error l is unchanged.
 func (l *Learner) InitFrom(r io.Reader, want map[string]string) error {
 	ts, meta, err := checkpoint.LoadFinite(r)
 	if err != nil {
 		return fmt.Errorf("ppo: init: %w", err)
+	}
+	if meta[MetaStateSize] != l.Meta()[MetaStateSize] {
+		return l.initActor(ts, meta, want)
 	}
 	if err := l.checkMeta(meta, want); err != nil {
 		return fmt.Errorf("ppo: init: %w", err)
@@ -262,6 +281,41 @@ func (l *Learner) InitFrom(r io.Reader, want map[string]string) error {
 	actor, critic, opt, err := l.buildFrom(ts, "init")
 	if err != nil {
 		return err
+	}
+	l.actor, l.critic, l.opt = actor, critic, opt
+	return nil
+}
+
+// initActor is InitFrom from a checkpoint of another critic: its actor only.
+func (l *Learner) initActor(ts []checkpoint.Tensor, meta, want map[string]string) error {
+	var specs map[string]nn.MLPSpec
+	if err := json.Unmarshal([]byte(meta[checkpoint.MetaSpec]), &specs); err != nil {
+		return fmt.Errorf("ppo: init: %w: bad %s: %v", checkpoint.ErrFormat, checkpoint.MetaSpec, err)
+	}
+	aSpec, _ := l.specs()
+	mine, err1 := json.Marshal(aSpec)
+	theirs, err2 := json.Marshal(specs["actor"])
+	if err := errors.Join(err1, err2); err != nil {
+		return fmt.Errorf("ppo: init: %w", err)
+	}
+	req := map[string]string{
+		checkpoint.MetaAlgorithm: Algorithm,
+		MetaObsSize:              strconv.Itoa(l.obsDim),
+		MetaActionSize:           strconv.Itoa(l.nActions),
+	}
+	maps.Copy(req, want)
+	if err := checkpoint.CheckMeta(meta, req); err != nil {
+		return fmt.Errorf("ppo: init: %w", err)
+	}
+	if !bytes.Equal(mine, theirs) {
+		return fmt.Errorf("ppo: init: %w: the checkpoint's actor is %s, want %s", checkpoint.ErrMismatch, theirs, mine)
+	}
+	actor, critic, opt, err := l.build()
+	if err != nil {
+		return err
+	}
+	if err := checkpoint.RestoreModule(actor, "", ts); err != nil {
+		return fmt.Errorf("ppo: init actor: %w", err)
 	}
 	l.actor, l.critic, l.opt = actor, critic, opt
 	return nil

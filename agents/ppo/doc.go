@@ -27,6 +27,10 @@
 // terminated, value) (value from l.Value for truncations), and when buf.Finished()
 // reaches the rollout size, stats, err := l.Update(buf). See Buffer for the semantics.
 //
+// A group with a centralized critic (NewCentralized, MAPPO's agent-specific global state)
+// passes the rows' state beside the observations: ActState, buf.AddState and ValueState
+// instead of Act, Add and Value. The actor never reads it.
+//
 // # Metrics
 //
 // Update returns Stats: CleanRL's metric names in a fixed order (MetricPolicyLoss ...

@@ -206,12 +206,20 @@ var (
 // sharing), with one Adam optimizer over both. Several groups learn side by side with
 // one Learner and one Buffer each (independent learners).
 //
+// A learner built by NewCentralized has a centralized critic, as in MAPPO (Yu, Velu,
+// Vinitsky, Gao, Wang, Bayen, Wu 2022, "The Surprising Effectiveness of PPO in
+// Cooperative Multi-Agent Games"): the critic reads the agent's observation followed by
+// StateDim floats of state the actor never sees (MAPPO's agent-specific global state),
+// given beside the observations to ActState, ValueState and Buffer.AddState. The actor,
+// and so the policy a checkpoint plays, is the same as without it.
+//
 // A Learner is not safe for concurrent use.
 type Learner struct {
 	cfg      Config
 	name     string
 	seed     uint64
 	obsDim   int
+	stateDim int // the critic's extra input (NewCentralized); 0: the critic reads obs
 	nActions int
 	backend  nn.Backend
 	actor    nn.Module
@@ -234,6 +242,8 @@ type Learner struct {
 	logits   []float32
 	idx      []int // the finished decisions of the buffer being learned from
 	mbObs    []float32
+	mbCritic []float32 // the minibatch's critic input, [obs | state] rows (stateDim > 0)
+	actIn    []float32 // an ActState or ValueState call's critic input (stateDim > 0)
 	mbLogits []float32
 	mbAnchor []float32 // the anchor's logits of the minibatch
 	mbValues []float32
@@ -247,13 +257,20 @@ type Learner struct {
 // initial weights are drawn from streams of seed and name, so groups built from one seed
 // start independent and the same (seed, name) always gives the same learner.
 func New(name string, cfg Config, obsDim, nActions int, seed uint64) (*Learner, error) {
+	return NewCentralized(name, cfg, obsDim, 0, nActions, seed)
+}
+
+// NewCentralized returns a learner as New does whose critic also reads stateDim floats
+// of state per decision after the observation (a centralized critic; see Learner).
+// stateDim 0 is New. The actor, its initial weights included, is New's.
+func NewCentralized(name string, cfg Config, obsDim, stateDim, nActions int, seed uint64) (*Learner, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("ppo: invalid config: %w", err)
 	}
-	if obsDim < 1 || nActions < 1 {
-		return nil, fmt.Errorf("ppo: need at least one observation and one action, got %d and %d: %w", obsDim, nActions, ErrShape)
+	if obsDim < 1 || nActions < 1 || stateDim < 0 || stateDim > 1<<16 {
+		return nil, fmt.Errorf("ppo: need at least one observation and one action and at most 65536 state floats, got %d, %d and %d: %w", obsDim, nActions, stateDim, ErrShape)
 	}
-	l := &Learner{cfg: cfg.clone(), name: name, seed: seed, obsDim: obsDim, nActions: nActions}
+	l := &Learner{cfg: cfg.clone(), name: name, seed: seed, obsDim: obsDim, stateDim: stateDim, nActions: nActions}
 	be, err := nn.Lookup(cfg.Backend)
 	if err != nil {
 		return nil, fmt.Errorf("ppo: %w", err)
@@ -270,7 +287,7 @@ func New(name string, cfg Config, obsDim, nActions int, seed uint64) (*Learner, 
 // for the value.
 func (l *Learner) specs() (actor, critic nn.MLPSpec) {
 	actor = nn.PolicySpec("actor", l.obsDim, l.cfg.Hidden, l.nActions)
-	critic = nn.ValueSpec("critic", l.obsDim, l.cfg.Hidden)
+	critic = nn.ValueSpec("critic", l.obsDim+l.stateDim, l.cfg.Hidden)
 	actor.Activation, critic.Activation = l.cfg.Activation, l.cfg.Activation
 	return actor, critic
 }
@@ -313,6 +330,9 @@ func (l *Learner) Name() string { return l.name }
 // ObsDim returns the observation size.
 func (l *Learner) ObsDim() int { return l.obsDim }
 
+// StateDim returns the size of the centralized critic's state input (0: none).
+func (l *Learner) StateDim() int { return l.stateDim }
+
 // NumActions returns the number of actions.
 func (l *Learner) NumActions() int { return l.nActions }
 
@@ -331,6 +351,7 @@ func (l *Learner) NewBuffer() *Buffer {
 	if err != nil {
 		panic("ppo: internal error: " + err.Error()) // New validated the same values
 	}
+	b.stateDim = l.stateDim
 	return b
 }
 
@@ -367,10 +388,47 @@ func maskRow(masks []bool, row, k int) []bool {
 // one forward pass of the actor and, if values is not nil, one of the critic, and writes
 // the sampled actions, their log-probabilities (if logps is not nil) and the state
 // values (if values is not nil), each of length batch. Actions are drawn row by row with
-// one r.Float64() each, never a masked action. A steady state allocates nothing.
+// one r.Float64() each, never a masked action. A steady state allocates nothing. A
+// learner with a centralized critic needs ActState for the values.
 func (l *Learner) Act(obs []float32, masks []bool, batch int, r *rand.Rand, actions []int, logps, values []float32) error {
+	return l.ActState(obs, nil, masks, batch, r, actions, logps, values)
+}
+
+// criticInput returns the critic's input rows for obs and state: obs itself without a
+// centralized critic, else [obs | state] rows in l.actIn. state must hold batch rows of
+// StateDim floats whenever StateDim > 0.
+func (l *Learner) criticInput(obs, state []float32, batch int) ([]float32, error) {
+	if l.stateDim == 0 {
+		if len(state) != 0 {
+			return nil, fmt.Errorf("%w: %d state floats for a learner without a centralized critic", ErrShape, len(state))
+		}
+		return obs, nil
+	}
+	if len(state) != batch*l.stateDim {
+		return nil, fmt.Errorf("%w: batch %d needs %d state floats, got %d", ErrShape, batch, batch*l.stateDim, len(state))
+	}
+	d, s := l.obsDim, l.stateDim
+	l.actIn = grow(l.actIn, batch*(d+s))
+	for i := 0; i < batch; i++ {
+		copy(l.actIn[i*(d+s):], obs[i*d:(i+1)*d])
+		copy(l.actIn[i*(d+s)+d:(i+1)*(d+s)], state[i*s:(i+1)*s])
+	}
+	return l.actIn, nil
+}
+
+// ActState is Act for a learner with a centralized critic: state holds batch rows of
+// StateDim floats, the critic's input beside obs. It may be nil when values is nil (the
+// actor never reads it).
+func (l *Learner) ActState(obs, state []float32, masks []bool, batch int, r *rand.Rand, actions []int, logps, values []float32) error {
 	if err := l.checkBatch(obs, masks, batch); err != nil {
 		return err
+	}
+	cin := obs
+	if values != nil {
+		var err error
+		if cin, err = l.criticInput(obs, state, batch); err != nil {
+			return err
+		}
 	}
 	if len(actions) != batch || (logps != nil && len(logps) != batch) || (values != nil && len(values) != batch) {
 		return fmt.Errorf("%w: batch %d needs outputs of length %d", ErrShape, batch, batch)
@@ -384,7 +442,7 @@ func (l *Learner) Act(obs []float32, masks []bool, batch int, r *rand.Rand, acti
 	if values != nil && batch >= minConcurrentBatch && l.concurrent() {
 		// The critic's pass is independent of the actor's and of the sampling: it
 		// runs beside them, with the same result as in series.
-		l.job = criticJob{l: l, obs: obs, values: values, batch: batch}
+		l.job = criticJob{l: l, obs: cin, values: values, batch: batch}
 		l.startCritic()
 		errA := l.sample(obs, masks, batch, r, actions, logps)
 		errC := l.waitCritic()
@@ -400,7 +458,7 @@ func (l *Learner) Act(obs []float32, masks []bool, batch int, r *rand.Rand, acti
 		return err
 	}
 	if values != nil {
-		if err := l.critic.Forward(values, obs, batch); err != nil {
+		if err := l.critic.Forward(values, cin, batch); err != nil {
 			return fmt.Errorf("ppo: critic: %w", err)
 		}
 	}
@@ -455,9 +513,20 @@ func (l *Learner) Greedy(obs []float32, masks []bool, batch int, actions []int) 
 }
 
 // Value writes the critic's state value of each of batch observations into dst (len
-// batch): what Buffer.End needs to bootstrap a truncated episode.
+// batch): what Buffer.End needs to bootstrap a truncated episode. A learner with a
+// centralized critic needs ValueState.
 func (l *Learner) Value(obs []float32, batch int, dst []float32) error {
+	return l.ValueState(obs, nil, batch, dst)
+}
+
+// ValueState is Value for a learner with a centralized critic: state holds batch rows of
+// StateDim floats beside obs.
+func (l *Learner) ValueState(obs, state []float32, batch int, dst []float32) error {
 	if err := l.checkBatch(obs, nil, batch); err != nil {
+		return err
+	}
+	cin, err := l.criticInput(obs, state, batch)
+	if err != nil {
 		return err
 	}
 	if len(dst) != batch {
@@ -466,7 +535,7 @@ func (l *Learner) Value(obs []float32, batch int, dst []float32) error {
 	if batch == 0 {
 		return nil
 	}
-	if err := l.critic.Forward(dst, obs, batch); err != nil {
+	if err := l.critic.Forward(dst, cin, batch); err != nil {
 		return fmt.Errorf("ppo: critic: %w", err)
 	}
 	return nil
@@ -623,9 +692,9 @@ func (l *Learner) Schedule() (lr, entCoef float64) {
 // the learner may have taken some steps.
 func (l *Learner) Update(b *Buffer) (Stats, error) {
 	var st Stats
-	if b.obsDim != l.obsDim || b.nActions != l.nActions || b.gamma != l.cfg.Gamma {
-		return st, fmt.Errorf("%w: buffer for %d observations, %d actions, gamma %g; learner has %d, %d, %g",
-			ErrShape, b.obsDim, b.nActions, b.gamma, l.obsDim, l.nActions, l.cfg.Gamma)
+	if b.obsDim != l.obsDim || b.stateDim != l.stateDim || b.nActions != l.nActions || b.gamma != l.cfg.Gamma {
+		return st, fmt.Errorf("%w: buffer for %d observations, %d state floats, %d actions, gamma %g; learner has %d, %d, %d, %g",
+			ErrShape, b.obsDim, b.stateDim, b.nActions, b.gamma, l.obsDim, l.stateDim, l.nActions, l.cfg.Gamma)
 	}
 	l.idx = l.idx[:0]
 	for i, s := range b.state {
@@ -701,6 +770,13 @@ func (l *Learner) minibatch(b *Buffer, rows []int) ([NumMetrics]float64, error) 
 	for r, i := range rows {
 		copy(l.mbObs[r*d:(r+1)*d], b.obs[i*d:(i+1)*d])
 		l.mbAdv[r] = b.adv[i]
+	}
+	if s := l.stateDim; s > 0 {
+		l.mbCritic = grow(l.mbCritic, m*(d+s))
+		for r, i := range rows {
+			copy(l.mbCritic[r*(d+s):], b.obs[i*d:(i+1)*d])
+			copy(l.mbCritic[r*(d+s)+d:(r+1)*(d+s)], b.states[i*s:(i+1)*s])
+		}
 	}
 
 	// Advantage normalization per minibatch (CleanRL: (A - mean) / (std + 1e-8), with
@@ -879,13 +955,18 @@ func (l *Learner) actorPass(b *Buffer, rows []int) (sums [6]float64, err error) 
 	return [6]float64{pgLoss, ent, oldKL, kl, clipped, initKL}, nil
 }
 
-// criticPass runs the critic's forward pass on the minibatch in l.mbObs, computes the
-// (clipped) value loss and its gradient with respect to the values, weighted by VFCoef
-// and divided by m, and back-propagates it into the critic's gradients. It returns the
-// sum of the value losses over the rows.
+// criticPass runs the critic's forward pass on the minibatch in l.mbObs (l.mbCritic,
+// with the state, for a centralized critic), computes the (clipped) value loss and its
+// gradient with respect to the values, weighted by VFCoef and divided by m, and
+// back-propagates it into the critic's gradients. It returns the sum of the value losses
+// over the rows.
 func (l *Learner) criticPass(b *Buffer, rows []int) (float64, error) {
 	m := len(rows)
-	if err := l.critic.Forward(l.mbValues, l.mbObs, m); err != nil {
+	in := l.mbObs
+	if l.stateDim > 0 {
+		in = l.mbCritic
+	}
+	if err := l.critic.Forward(l.mbValues, in, m); err != nil {
 		return 0, fmt.Errorf("ppo: critic: %w", err)
 	}
 	inv := 1 / float64(m)
