@@ -184,7 +184,7 @@ func noFatalWait(o *Obs) {
 		}
 		futile := func(a int) bool { return a == env.ActWait }
 		if last {
-			nPrice := len(o.Envs[j].Settings().Env.Actions.PriceMultipliers)
+			nPrice := o.Envs[j].NumPriceActions()
 			provider := d.Role == scheme.RoleProvider
 			futile = func(a int) bool {
 				return a == env.ActWait || (a >= env.ActPrice0 && a < env.ActPrice0+nPrice) || (provider && a == env.ActAccept)

@@ -145,6 +145,9 @@ func (e *Env) World() *data.World { return e.world }
 // restrict it per decision).
 func (e *Env) NumActions() int { return e.nAct }
 
+// NumPriceActions returns the number of price actions, ActPrice0 .. ActPrice0+n-1.
+func (e *Env) NumPriceActions() int { return len(e.s.Env.Actions.PriceMultipliers) }
+
 // SetTrace makes the next episodes write their trace to t (nil: no trace).
 func (e *Env) SetTrace(t *market.TraceWriter) {
 	e.trace = t
