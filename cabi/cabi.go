@@ -28,6 +28,8 @@ typedef struct {
 	int32_t *incoming;  // incoming message type (respond): 1 request, 2 offer, 3 accept, 5 collateral_missing, 7 escrow_locked; else 0
 	int64_t *price;     // incoming message's price, base units of its asset per hour (0 if none)
 	int64_t *thread;    // thread id (-1 if none)
+	int32_t state_dim;  // env.StateDim
+	float *state;       // n x state_dim: the critic's state (hg_set_state on), else zeros
 } hg_view;
 */
 import "C"
@@ -61,6 +63,7 @@ type cBuffers struct {
 	inc  []int32
 	prc  []int64
 	thr  []int64
+	st   []float32
 }
 
 // recoverTo turns a panic into statusError, with the message on the handle.
@@ -86,6 +89,7 @@ func cmalloc(n, size int) unsafe.Pointer {
 func newBuffers(obsDim, nAct int) *cBuffers {
 	b := &cBuffers{view: (*C.hg_view)(cmalloc(1, int(unsafe.Sizeof(C.hg_view{}))))}
 	b.view.obs_dim, b.view.num_actions = C.int32_t(obsDim), C.int32_t(nAct)
+	b.view.state_dim = C.int32_t(env.StateDim)
 	return b
 }
 
@@ -109,6 +113,7 @@ func (b *cBuffers) ensure(n int) {
 	v.incoming = (*C.int32_t)(cmalloc(c, 4))
 	v.price = (*C.int64_t)(cmalloc(c, 8))
 	v.thread = (*C.int64_t)(cmalloc(c, 8))
+	v.state = (*C.float)(cmalloc(c*env.StateDim, 4))
 	v.cap = C.int64_t(c)
 	v.gen++
 	b.obs = cslice[float32](unsafe.Pointer(v.obs), c*od)
@@ -122,17 +127,19 @@ func (b *cBuffers) ensure(n int) {
 	b.inc = cslice[int32](unsafe.Pointer(v.incoming), c)
 	b.prc = cslice[int64](unsafe.Pointer(v.price), c)
 	b.thr = cslice[int64](unsafe.Pointer(v.thread), c)
+	b.st = cslice[float32](unsafe.Pointer(v.state), c*env.StateDim)
 }
 
 func (b *cBuffers) freeRows() {
 	v := b.view
 	for _, p := range []unsafe.Pointer{unsafe.Pointer(v.obs), unsafe.Pointer(v.mask), unsafe.Pointer(v.reward),
 		unsafe.Pointer(v.terminated), unsafe.Pointer(v.truncated), unsafe.Pointer(v.env), unsafe.Pointer(v.agent),
-		unsafe.Pointer(v.kind), unsafe.Pointer(v.incoming), unsafe.Pointer(v.price), unsafe.Pointer(v.thread)} {
+		unsafe.Pointer(v.kind), unsafe.Pointer(v.incoming), unsafe.Pointer(v.price), unsafe.Pointer(v.thread),
+		unsafe.Pointer(v.state)} {
 		C.free(p)
 	}
 	v.obs, v.mask, v.reward, v.terminated, v.truncated = nil, nil, nil, nil, nil
-	v.env, v.agent, v.kind, v.incoming, v.price, v.thread = nil, nil, nil, nil, nil, nil
+	v.env, v.agent, v.kind, v.incoming, v.price, v.thread, v.state = nil, nil, nil, nil, nil, nil, nil
 	v.cap = 0
 }
 
@@ -163,6 +170,12 @@ func (h *handle) fill() {
 		b.kind[j], b.inc[j], b.prc[j], b.thr[j] = int32(dec.Kind), 0, 0, int64(dec.Thread)
 		if dec.Kind == 1 {
 			b.inc[j], b.prc[j] = int32(dec.Incoming.Type), dec.Incoming.Terms.PricePerHour
+		}
+		dst := b.st[j*env.StateDim : (j+1)*env.StateDim]
+		if st := bt.StateOf(row.Entry); st != nil {
+			copy(dst, st)
+		} else {
+			clear(dst)
 		}
 	}
 	b.view.n = C.int64_t(len(rows))
@@ -261,6 +274,23 @@ func hg_dims(h C.int64_t, out *C.int64_t) (st C.int32_t) {
 	}
 	o := cslice[int64](unsafe.Pointer(out), 4)
 	o[0], o[1], o[2], o[3] = int64(hd.d.NumEnvs()), env.ObsDim, int64(hd.d.NumActions()), int64(hd.cfg.Seed)
+	return statusOK
+}
+
+// hg_set_state turns the state vectors (env.SetState: a centralized critic's input,
+// docs/env.md) on (on != 0) or off in every environment; they fill the view's state from
+// the next hg_reset or hg_step on.
+//
+//export hg_set_state
+func hg_set_state(h C.int64_t, on C.int32_t) (st C.int32_t) {
+	defer recoverTo(&st, int64(h))
+	hd := get(int64(h))
+	if hd == nil {
+		return statusBadArgument
+	}
+	for k := 0; k < hd.d.NumEnvs(); k++ {
+		hd.d.Env(k).SetState(on != 0)
+	}
 	return statusOK
 }
 

@@ -42,6 +42,8 @@ class View(ctypes.Structure):
         ("incoming", ctypes.POINTER(ctypes.c_int32)),
         ("price", ctypes.POINTER(ctypes.c_int64)),
         ("thread", ctypes.POINTER(ctypes.c_int64)),
+        ("state_dim", ctypes.c_int32),
+        ("state", ctypes.POINTER(ctypes.c_float)),
     ]
 
 
@@ -64,6 +66,8 @@ def _load() -> ctypes.CDLL:
     lib.hg_view_of.restype = ctypes.POINTER(View)
     lib.hg_dims.argtypes = [i64, ctypes.POINTER(i64)]
     lib.hg_dims.restype = i32
+    lib.hg_set_state.argtypes = [i64, i32]
+    lib.hg_set_state.restype = i32
     lib.hg_reset.argtypes = [i64, u64]
     lib.hg_reset.restype = i32
     lib.hg_step.argtypes = [i64, ctypes.c_void_p, i64]

@@ -55,6 +55,9 @@ class Rows:
     price: npt.NDArray[np.int64]  # its price per hour, base units of its asset
     thread: npt.NDArray[np.int64]  # thread id, -1 if none
     done: bool  # every environment's episode is over: these are the last rows
+    #: (n, state_dim): what a centralized critic reads beside obs (VecEnv(state=True)),
+    #: else None. No policy should see it (docs/env.md, "State").
+    state: npt.NDArray[np.float32] | None = None
 
     def __len__(self) -> int:
         return int(self.reward.shape[0])
@@ -86,6 +89,8 @@ class VecEnv:
     does. seed overrides the config's seed (the default seed of reset); scenario is a
     world scenario name. control is "learning" (the agents of the population's learning
     groups; the others are scripted in Go) or "all" (every agent, every decision).
+    state=True also fills Rows.state: per row, state_dim features of the market the
+    agent does not observe, for a centralized critic (MAPPO).
     """
 
     def __init__(
@@ -97,6 +102,7 @@ class VecEnv:
         num_envs: int = 1,
         workers: int | None = None,
         control: str = "learning",
+        state: bool = False,
     ) -> None:
         self._h = 0
         src, name = _config_source(config)
@@ -127,6 +133,9 @@ class VecEnv:
         self.num_envs, self.obs_dim, self.num_actions = int(dims[0]), int(dims[1]), int(dims[2])
         self.seed = int(dims[3])
         self._view = _lib.lib.hg_view_of(h).contents
+        self.state_dim = int(self._view.state_dim)
+        self._state = bool(state)
+        _lib.check(h, _lib.lib.hg_set_state(h, 1 if state else 0))
         self._gen = -1
         self._full: dict[str, Any] = {}
         self._acts = np.zeros(0, dtype=np.int32)
@@ -150,6 +159,7 @@ class VecEnv:
                 "incoming": f(v.incoming, shape=(c,)),
                 "price": f(v.price, shape=(c,)),
                 "thread": f(v.thread, shape=(c,)),
+                "state": f(v.state, shape=(c, self.state_dim)),
             }
             self._gen = v.gen
         n = int(v.n)
@@ -167,6 +177,7 @@ class VecEnv:
             a["price"][:n],
             a["thread"][:n],
             bool(v.done),
+            a["state"][:n] if self._state else None,
         )
 
     def _handle(self) -> int:

@@ -206,3 +206,32 @@ def test_keyboard_interrupt_is_prompt(tmp_path) -> None:
     assert code == 130, p.stdout.read()
     assert p.stdout.read().strip() == "interrupted"
     assert took < 2.0
+
+
+def test_state_rows() -> None:
+    """VecEnv(state=True) adds the critic's state rows and changes nothing else."""
+    plain = hivegym.VecEnv(SHORT, num_envs=2)
+    withs = hivegym.VecEnv(SHORT, num_envs=2, state=True)
+    assert withs.state_dim == 9
+    a, b = plain.reset(4), withs.reset(4)
+    assert a.state is None
+    assert b.state is not None and b.state.shape == (len(b), withs.state_dim)
+    # Little has happened at the first rows: both roles' wealth is near genesis.
+    assert np.all(np.abs(b.state[:, 5:7]) < 1e-3)
+    steps, responds = 0, 0
+    while not a.done:
+        assert b.state is not None
+        np.testing.assert_array_equal(a.obs, b.obs)
+        np.testing.assert_array_equal(a.mask, b.mask)
+        assert np.isfinite(b.state).all()
+        # free capacity fractions, of the counterparty and of the market
+        for col in (2, 3, 7, 8):
+            assert ((b.state[:, col] >= 0) & (b.state[:, col] <= 1)).all()
+        # a provider answering a thread sees its client's value, which is positive
+        responds += int(np.count_nonzero((b.kind == 1) & (b.state[:, 0] > 0)))
+        acts = hivegym.legal_by_agent(a.agent, a.mask)
+        a, b = plain.step(acts), withs.step(acts)
+        steps += 1
+    assert b.done and steps > 10 and responds > 0
+    plain.close()
+    withs.close()
