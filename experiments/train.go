@@ -117,7 +117,7 @@ func DefaultTrainingConfig() TrainingConfig {
 	d.WarmUp = 3
 	return TrainingConfig{
 		Iterations: 30, NumEnvs: 2, EpisodeTicks: 0, Workers: 2, CheckpointEvery: 10,
-		Reward: RewardPnLReturn, RewardScale: 1000, Greedy: true, Device: "cpu", PPO: p, DSR: agents.DSRSettings{Config: d},
+		Reward: RewardPnLReturn, RewardScale: 1000, CentralCritic: true, Greedy: true, Device: "cpu", PPO: p, DSR: agents.DSRSettings{Config: d},
 	}
 }
 
