@@ -16,7 +16,6 @@ import (
 // state can predict it and take it out of the advantages.
 type luck struct {
 	*bandit
-	z []float32
 }
 
 const luckScale = 2
