@@ -400,9 +400,16 @@ func itoa(i int) string { return strconv.Itoa(i) }
 
 // BenchmarkTrainDefault trains the default config, one iteration per b.N, and reports
 // environment decisions per second end to end (rollouts and updates).
-func BenchmarkTrainDefault(b *testing.B) {
+func BenchmarkTrainDefault(b *testing.B) { benchTrain(b, true) }
+
+// BenchmarkTrainLocalCritic is BenchmarkTrainDefault without the centralized critic: the
+// difference is the cost of the state vectors and the critic's wider input.
+func BenchmarkTrainLocalCritic(b *testing.B) { benchTrain(b, false) }
+
+func benchTrain(b *testing.B, central bool) {
 	b.ReportAllocs()
 	cfg := DefaultConfig()
+	cfg.Training.CentralCritic = central
 	cfg.Training.Iterations = b.N
 	start := time.Now()
 	res, err := Train(context.Background(), cfg, TrainOptions{})
