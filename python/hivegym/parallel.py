@@ -36,9 +36,16 @@ class HivegymParallelEnv(ParallelEnv[str, ObsDict, int]):
         seed: int | None = None,
         scenario: str | None = None,
         control: str = "learning",
+        state: bool = False,
     ) -> None:
         self._vec = VecEnv(
-            config, seed=seed, scenario=scenario, num_envs=1, workers=1, control=control
+            config,
+            seed=seed,
+            scenario=scenario,
+            num_envs=1,
+            workers=1,
+            control=control,
+            state=state,
         )
         self._next_seed = self._vec.seed
         self.render_mode = None
@@ -130,6 +137,8 @@ class HivegymParallelEnv(ParallelEnv[str, ObsDict, int]):
                 "thread": int(rows.thread[j]),
                 "agent_id": int(rows.agent[j]),
             }
+            if rows.state is not None:
+                infos[a]["state"] = rows.state[j].copy()
         return obs, rew, term, trunc, infos
 
     def step(
@@ -187,6 +196,9 @@ def parallel_env(
     seed: int | None = None,
     scenario: str | None = None,
     control: str = "learning",
+    state: bool = False,
 ) -> HivegymParallelEnv:
-    """Returns the market as a pettingzoo.ParallelEnv (HivegymParallelEnv)."""
-    return HivegymParallelEnv(config, seed=seed, scenario=scenario, control=control)
+    """Returns the market as a pettingzoo.ParallelEnv (HivegymParallelEnv). With
+    state=True each deciding agent's info also holds "state": the features of the market
+    it does not observe, for a centralized critic (VecEnv(state=True))."""
+    return HivegymParallelEnv(config, seed=seed, scenario=scenario, control=control, state=state)

@@ -235,3 +235,24 @@ def test_state_rows() -> None:
     assert b.done and steps > 10 and responds > 0
     plain.close()
     withs.close()
+
+
+def test_parallel_state_in_infos() -> None:
+    """parallel_env(state=True) puts each deciding agent's state row in its info."""
+    env = hivegym.parallel_env(SHORT, seed=2, state=True)
+    parallel_api_test(env, num_cycles=200)
+    obs, infos = env.reset(seed=2)
+    seen = 0
+    for _ in range(50):
+        for info in infos.values():
+            if info["decision"] != "none":
+                assert info["state"].shape == (9,) and info["state"].dtype == np.float32
+                seen += 1
+            else:
+                assert "state" not in info
+        acts = {a: int(np.flatnonzero(o["action_mask"])[-1]) for a, o in obs.items()}
+        obs, _, _, _, infos = env.step(acts)
+        if not env.agents:
+            break
+    assert seen > 0
+    env.close()
