@@ -3,7 +3,9 @@ package experiments
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"testing"
 
@@ -96,5 +98,77 @@ func TestCentralCriticTraining(t *testing.T) {
 	}
 	if len(res.Doc.Groups) != 3 {
 		t.Fatalf("eval groups: %+v", res.Doc.Groups)
+	}
+}
+
+// TestRunsFromBeforeTheCentralCritic: a run directory written before
+// training.central_critic existed (its config.yaml has no such key) trained with local
+// critics. LoadRunConfig reads it that way, so it resumes and evaluates as trained, while
+// a config a user writes without the key gets today's default; and a checkpoint meets a
+// config of the other kind when only its policy is needed.
+func TestRunsFromBeforeTheCentralCritic(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.Training.CentralCritic = false
+	cfg.Training.Iterations = 2
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := Train(ctx, cfg, TrainOptions{Out: dir, Progress: func(r IterationReport) {
+		if r.Iteration == 1 {
+			cancel()
+		}
+	}}); err == nil {
+		t.Fatal("the interrupted run returned no error")
+	}
+	// Make it an old run: drop the key from its config.yaml.
+	path := filepath.Join(dir, "config.yaml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := regexp.MustCompile(`(?m)^\s*central_critic: false\n`).ReplaceAll(b, nil)
+	if bytes.Equal(old, b) {
+		t.Fatal("config.yaml has no central_critic line to drop")
+	}
+	if err := os.WriteFile(path, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := LoadFile(path); err != nil || !c.Training.CentralCritic {
+		t.Fatalf("LoadFile: central_critic %v (%v), want today's default, true", c.Training.CentralCritic, err)
+	}
+	rc, err := LoadRunConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc.Training.CentralCritic {
+		t.Fatal("LoadRunConfig of a run without the key: central_critic true, want false")
+	}
+	if _, err := Train(context.Background(), rc, TrainOptions{Out: dir, Resume: true}); err != nil {
+		t.Fatalf("resuming the old run: %v", err)
+	}
+	if _, err := LoadTrained(dir, rc); err != nil {
+		t.Fatalf("evaluating the old run: %v", err)
+	}
+	// Its checkpoint (a local critic), copied out of the run, under a config that asks
+	// for a centralized one.
+	central := cfg
+	central.Training.CentralCritic = true
+	ckb, err := os.ReadFile(filepath.Join(dir, "checkpoints", "providers-latest.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(t.TempDir(), "providers.safetensors")
+	if err := os.WriteFile(ck, ckb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadPPOCheckpoint(ck, "providers", "provider", central); err != nil {
+		t.Fatalf("a local critic's checkpoint under a central config: %v", err)
+	}
+	// A run that has the key keeps it.
+	keep := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(keep, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := LoadRunConfig(keep); err != nil || c.Training.CentralCritic {
+		t.Fatalf("LoadRunConfig with central_critic: false written: %v (%v)", c.Training.CentralCritic, err)
 	}
 }

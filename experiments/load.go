@@ -108,6 +108,65 @@ func emptyYAML(src []byte) bool {
 	return root.Kind == yaml.ScalarNode && root.Tag == "!!null"
 }
 
+// legacyKeys are the keys whose default changed after run directories without them were
+// written. A run's config.yaml is the whole resolved config, so one that lacks such a key
+// was written before the key existed, and the run used the value given here, not today's
+// default. LoadRunConfig applies them; a config a user writes gets today's defaults.
+var legacyKeys = []struct {
+	path []string
+	set  func(*Config)
+}{
+	// Before it existed every critic was local; the default is now the centralized one.
+	{[]string{"training", "central_critic"}, func(c *Config) { c.Training.CentralCritic = false }},
+}
+
+// LoadRunConfig reads a run directory's config.yaml as LoadFile does, then gives each key
+// of legacyKeys the file does not hold the value the run used: a run written by an older
+// hivegym resumes, evaluates and plays in tournaments as it was trained.
+func LoadRunConfig(path string) (Config, error) {
+	cfg, err := LoadFile(path)
+	if err != nil {
+		return cfg, err
+	}
+	b, err := ReadConfigFile(path)
+	if err != nil {
+		return Config{}, err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return Config{}, yamlError(path, err) // LoadFile decoded it: not reached
+	}
+	for _, k := range legacyKeys {
+		if !hasKey(&doc, k.path) {
+			k.set(&cfg)
+		}
+	}
+	return cfg, nil
+}
+
+// hasKey reports whether the YAML document n holds the mapping key path.
+func hasKey(n *yaml.Node, path []string) bool {
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	for _, k := range path {
+		if n.Kind != yaml.MappingNode {
+			return false
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return false
+		}
+		n = next
+	}
+	return true
+}
+
 // Load decodes src (named name in errors) over the defaults, strictly: an unknown key,
 // a duplicate key or a value of the wrong type is an *Error naming the key and its line.
 // The result is validated; validation errors carry the line of the offending key.

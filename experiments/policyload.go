@@ -69,7 +69,7 @@ func ReadPPOCheckpoint(path, role string, cfg Config) (*PPOCheckpoint, []byte, e
 	if dir := filepath.Dir(path); filepath.Base(dir) == "checkpoints" {
 		runCfg := filepath.Join(filepath.Dir(dir), "config.yaml")
 		if _, err := os.Stat(runCfg); err == nil {
-			c, err := LoadFile(runCfg)
+			c, err := LoadRunConfig(runCfg)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -120,7 +120,11 @@ func LoadPPOCheckpoint(path, name, role string, cfg Config) (*ppo.Learner, error
 func (ck *PPOCheckpoint) learner(name string, b []byte, nAct int, backend string) (*ppo.Learner, error) {
 	pc := ck.Config.Training.ppoConfig()
 	pc.Backend = backend
-	l, err := ck.Config.Training.newLearner(name, pc, nAct, 0)
+	// The critic is the checkpoint's, whatever the config says: acting never reads it,
+	// and a file copied out of its run may meet a config of the other kind.
+	tc := ck.Config.Training
+	tc.CentralCritic = ck.Meta[ppo.MetaStateSize] != ""
+	l, err := tc.newLearner(name, pc, nAct, 0)
 	if err != nil {
 		return nil, err
 	}

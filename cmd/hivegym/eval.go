@@ -127,7 +127,11 @@ func runEval(ctx context.Context, opts *evalOptions) error {
 			return &experiments.Error{File: ckpt, Msg: fmt.Sprintf("no run config found for this checkpoint (looked for %s, the config.yaml of the run directory above checkpoints/); give the config it was trained with: -c CONFIG", cfgPath)}
 		}
 	}
-	cfg, err := experiments.LoadFile(cfgPath)
+	load := experiments.LoadFile
+	if opts.Config == "" {
+		load = experiments.LoadRunConfig // the run's own config.yaml
+	}
+	cfg, err := load(cfgPath)
 	if err != nil {
 		return err
 	}

@@ -151,7 +151,7 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 	case opts.Config != "":
 		cfg, err = experiments.LoadFile(opts.Config)
 	case opts.Resume:
-		cfg, err = experiments.LoadFile(filepath.Join(opts.Out, "config.yaml"))
+		cfg, err = experiments.LoadRunConfig(filepath.Join(opts.Out, "config.yaml"))
 	default:
 		cfg = experiments.DefaultConfig()
 	}

@@ -366,7 +366,7 @@ func (r *Resolved) fromRun(dir string) error {
 	if _, err := os.Stat(cfgPath); err != nil {
 		return fieldpath.Errorf("run", "%s is not a run directory: no config.yaml (%s)", dir, readErrMsg(err))
 	}
-	cfg, err := experiments.LoadFile(cfgPath)
+	cfg, err := experiments.LoadRunConfig(cfgPath)
 	if err != nil {
 		return fieldpath.Errorf("run", "the run's config: %v", err)
 	}
