@@ -48,14 +48,7 @@ func TestCentralCriticTraining(t *testing.T) {
 	}
 
 	// Interrupted after iteration 1 (checkpoints every 2), then resumed.
-	ctx, cancel := context.WithCancel(context.Background())
-	if _, err := Train(ctx, cfg, TrainOptions{Out: b, Progress: func(r IterationReport) {
-		if r.Iteration == 1 {
-			cancel()
-		}
-	}}); err == nil {
-		t.Fatal("the interrupted run returned no error")
-	}
+	trainInterruptedAfter(t, cfg, b, 1)
 	if _, err := Train(context.Background(), cfg, TrainOptions{Out: b, Resume: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +94,20 @@ func TestCentralCriticTraining(t *testing.T) {
 	}
 }
 
+// trainInterruptedAfter trains cfg into dir and cancels it after iteration it.
+func trainInterruptedAfter(t *testing.T, cfg Config, dir string, it int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := Train(ctx, cfg, TrainOptions{Out: dir, Progress: func(r IterationReport) {
+		if r.Iteration == it {
+			cancel()
+		}
+	}}); err == nil {
+		t.Fatal("the interrupted run returned no error")
+	}
+}
+
 // TestRunsFromBeforeTheCentralCritic: a run directory written before
 // training.central_critic existed (its config.yaml has no such key) trained with local
 // critics. LoadRunConfig reads it that way, so it resumes and evaluates as trained, while
@@ -111,14 +118,7 @@ func TestRunsFromBeforeTheCentralCritic(t *testing.T) {
 	cfg.Training.CentralCritic = false
 	cfg.Training.Iterations = 2
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	if _, err := Train(ctx, cfg, TrainOptions{Out: dir, Progress: func(r IterationReport) {
-		if r.Iteration == 1 {
-			cancel()
-		}
-	}}); err == nil {
-		t.Fatal("the interrupted run returned no error")
-	}
+	trainInterruptedAfter(t, cfg, dir, 1)
 	// Make it an old run: drop the key from its config.yaml.
 	path := filepath.Join(dir, "config.yaml")
 	b, err := os.ReadFile(path)

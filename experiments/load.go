@@ -68,6 +68,11 @@ func LoadFile(path string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	return loadFileBytes(path, b)
+}
+
+// loadFileBytes is LoadFile on the bytes b read from path.
+func loadFileBytes(path string, b []byte) (Config, error) {
 	if emptyYAML(b) {
 		return Config{}, &Error{File: path, Msg: "the config is empty (no keys); to run the defaults, leave out the config file (hivegym config default prints them)"}
 	}
@@ -124,13 +129,13 @@ var legacyKeys = []struct {
 // of legacyKeys the file does not hold the value the run used: a run written by an older
 // hivegym resumes, evaluates and plays in tournaments as it was trained.
 func LoadRunConfig(path string) (Config, error) {
-	cfg, err := LoadFile(path)
-	if err != nil {
-		return cfg, err
-	}
 	b, err := ReadConfigFile(path)
 	if err != nil {
 		return Config{}, err
+	}
+	cfg, err := loadFileBytes(path, b)
+	if err != nil {
+		return cfg, err
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
