@@ -68,13 +68,13 @@ type ForecastConfig struct {
 }
 
 // DefaultConfig returns the env defaults: a week of 5-minute ticks, the wealth-change
-// reward, seven price multipliers and two swap sizes.
+// reward, eight price multipliers and two swap sizes.
 func DefaultConfig() Config {
 	return Config{
 		EpisodeTicks: 2016,
 		Reward:       RewardConfig{Kind: RewardWealthChange, Scale: 1, Clip: 0, Eta: 0.01},
 		Actions: ActionConfig{
-			PriceMultipliers: []float64{0.5, 0.7, 0.85, 1.0, 1.15, 1.3, 1.5},
+			PriceMultipliers: []float64{0.5, 0.7, 0.85, 1.0, 1.1, 1.2, 1.3, 1.5},
 			ContinuousPrice:  false, MinMultiplier: 0.25, MaxMultiplier: 4,
 			SwapFractions: []float64{0.1, 0.5},
 		},

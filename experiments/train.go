@@ -76,7 +76,8 @@ type TrainingConfig struct {
 	// when it is struck rather than when it settles, hours and dozens of the agent's
 	// decisions later. Potential-based shaping leaves the optimal policies unchanged
 	// (exactly with reward pnl; with pnl_return the term is divided by the tick's wealth
-	// as the pnl is). Needs reward pnl or pnl_return.
+	// as the pnl is). Needs reward pnl or pnl_return. On by default (docs/training.md
+	// has the evidence).
 	BookedReward bool `yaml:"booked_reward"`
 	// CentralCritic gives every ppo group a centralized critic (MAPPO; ppo.NewCentralized):
 	// its value function reads, besides the agent's observation, env.StateDim features of
@@ -117,7 +118,7 @@ func DefaultTrainingConfig() TrainingConfig {
 	d.WarmUp = 3
 	return TrainingConfig{
 		Iterations: 30, NumEnvs: 2, EpisodeTicks: 0, Workers: 2, CheckpointEvery: 10,
-		Reward: RewardPnLReturn, RewardScale: 1000, CentralCritic: true, Greedy: true, Device: "cpu", PPO: p, DSR: agents.DSRSettings{Config: d},
+		Reward: RewardPnLReturn, RewardScale: 1000, BookedReward: true, CentralCritic: true, Greedy: true, Device: "cpu", PPO: p, DSR: agents.DSRSettings{Config: d},
 	}
 }
 
@@ -149,7 +150,7 @@ func (t *TrainingConfig) Validate() error {
 		add("team_reward", "needs reward %s or %s (got %s)", RewardPnL, RewardPnLReturn, t.Reward)
 	}
 	if t.BookedReward && t.Reward == RewardEnv {
-		add("booked_reward", "needs reward %s or %s (got %s)", RewardPnL, RewardPnLReturn, t.Reward)
+		add("booked_reward", "needs reward %s or %s (got %s); it is on by default, so set booked_reward: false to train on reward %s", RewardPnL, RewardPnLReturn, t.Reward, RewardEnv)
 	}
 	if !(t.RewardScale > 0) || math.IsInf(t.RewardScale, 0) {
 		add("reward_scale", "must be a positive number, got %g", t.RewardScale)

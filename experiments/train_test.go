@@ -466,6 +466,7 @@ func TestTeamRewardValidate(t *testing.T) {
 	}{{RewardPnLReturn, 1, true}, {RewardPnL, 0.5, true}, {RewardEnv, 0, true}, {RewardEnv, 0.5, false}, {RewardPnL, 1.5, false}, {RewardPnL, -0.1, false}} {
 		tc := DefaultTrainingConfig()
 		tc.Reward, tc.TeamReward = c.reward, c.team
+		tc.BookedReward = c.reward != RewardEnv // on by default; reward env refuses it
 		err := tc.Validate()
 		if (err == nil) != c.ok || (err != nil && !strings.Contains(err.Error(), "team_reward")) {
 			t.Errorf("reward %s, team_reward %g: %v", c.reward, c.team, err)
