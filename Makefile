@@ -23,7 +23,7 @@ RUN_DIR ?= runs/make-run
 run: build ## train the default config, evaluate it against baselines, write the report
 	rm -rf $(RUN_DIR)
 	./$(BIN) train --out $(RUN_DIR)
-	./$(BIN) eval $(RUN_DIR) --episodes 10 --seed 100 --baselines random,cost-plus
+	./$(BIN) eval $(RUN_DIR) --episodes 10 --seed 100 --baselines random,cost-plus,boulware
 	./$(BIN) report $(RUN_DIR) $(RUN_DIR)/eval --out $(RUN_DIR)/report
 	@echo "report: $(RUN_DIR)/report/report.html"
 
