@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -155,6 +156,46 @@ func TestResultsByHand(t *testing.T) {
 		q := bl.Pooled["sharpe"]
 		if want := sharpe3 > 1; r.Meets != want || (float64(q.CI95[0]) > 0) != want {
 			t.Fatalf("sharpe3 %g: meets %v, pooled Sharpe %+v", sharpe3, r.Meets, q)
+		}
+	}
+}
+
+// TestProvidersScoreboardIsTheShippedOnesSubset: experiments/scoreboards/providers.yaml
+// (whose table docs/training.md shows) runs exactly the providers-learning cells of the
+// shipped scoreboard, each seed with the same resolved config.
+func TestProvidersScoreboardIsTheShippedOnesSubset(t *testing.T) {
+	full, err := LoadFile("../scoreboards/default.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := LoadFile("../scoreboards/providers.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(sub.Setups, []string{SetupProviders}) || !slices.Equal(sub.Seeds, full.Seeds) || sub.Episodes != full.Episodes {
+		t.Fatalf("board %+v", sub)
+	}
+	type key struct {
+		scenario, scheme string
+		seed             uint64
+	}
+	want := map[key]experiments.Config{}
+	fullCells := full.Cells()
+	for _, r := range full.Sweep.Runs(sweep.Shard{}) {
+		if c := fullCells[r.Index/len(full.Seeds)]; c.Setup == SetupProviders {
+			want[key{c.Scenario, c.Scheme, r.Seed}] = r.Config
+		}
+	}
+	subCells := sub.Cells()
+	runs := sub.Sweep.Runs(sweep.Shard{})
+	if len(runs) != len(want) || len(runs) != 6*2*3 {
+		t.Fatalf("%d runs, the shipped scoreboard has %d providers runs", len(runs), len(want))
+	}
+	for _, r := range runs {
+		c := subCells[r.Index/len(sub.Seeds)]
+		w, ok := want[key{c.Scenario, c.Scheme, r.Seed}]
+		if !ok || !reflect.DeepEqual(r.Config, w) {
+			t.Fatalf("run %d (%s): not the shipped scoreboard's providers run", r.Index, r.Name)
 		}
 	}
 }
