@@ -141,12 +141,30 @@ func (e *Env) decode(d *market.Decision, idx int, px float32) (market.Response, 
 			if base <= 0 {
 				base = th.Terms.PricePerHour
 			}
+			if ac.CounterAnchor == CounterReservation {
+				base = e.reservationAnchor(d, &th.Terms, base)
+			}
 			p := float64(base) * mult(idx-ActPrice0)
 			return market.Response{Type: scheme.MsgOffer, Price: clampUnits(p)}, true
 		}
 		return invalid, false
 	}
 	return invalid, false
+}
+
+// reservationAnchor clamps price base (units of the job's asset per hour) to the
+// deciding agent's side of its reservation: up to a provider's cost of the job, down to
+// a client's value of it. A reservation that is unknown or not positive leaves base as it
+// is.
+func (e *Env) reservationAnchor(d *market.Decision, t *scheme.Terms, base int64) int64 {
+	r := priceUnits(e.m, e.reference(d, t), t.Asset)
+	if r <= 0 {
+		return base
+	}
+	if d.Role == scheme.RoleProvider {
+		return max(base, r)
+	}
+	return min(base, r)
 }
 
 func priceUnits(m *market.Market, usd float64, a scheme.Asset) int64 {

@@ -15,7 +15,8 @@ import (
 // above its previous one: a concession of 0.05 of its previous price toward the
 // provider), a provider's p1 = 1.5 c0, p3 = 1.05 p1 (each 5% above its previous one:
 // a step of 0.05 of its previous price away from the client).
-type haggle struct{ up, down int32 }
+// open, when set, is the request's action in place of x1.
+type haggle struct{ up, down, open int32 }
 
 func (h haggle) act(e *Env, b *Batch, out []Action) {
 	n := e.NumActions()
@@ -34,7 +35,12 @@ func (h haggle) act(e *Env, b *Batch, out []Action) {
 	}
 }
 
-func (h haggle) req() int32 { return ActPrice0 + 3 } // x1: a request at the job's value
+func (h haggle) req() int32 {
+	if h.open != 0 {
+		return h.open
+	}
+	return ActPrice0 + 3 // x1: a request at the job's value
+}
 
 // TestNegotiationFeatures checks the counterparty history features against the toy
 // negotiation's hand-derived prices: the opponent's previous price is its latest (the
@@ -135,5 +141,68 @@ func TestMarketFeatures(t *testing.T) {
 	})
 	if n == 0 {
 		t.Fatal("no GPU decision checked")
+	}
+}
+
+// TestCounterAnchor checks the price an offer's multiplier applies to against the
+// observation: with counter_anchor incoming, a counter at multiplier m names m x the
+// incoming price; with reservation, m x max(1, 1/incoming_rel) x the incoming price
+// for a provider (incoming_rel is the incoming price over its cost: a bid below cost is
+// countered from the cost up) and m x min(1, 1/incoming_rel) for a client (an offer
+// above its value is countered from the value down). Both sides of the clamp must occur.
+func TestCounterAnchor(t *testing.T) {
+	for _, anchor := range []string{CounterIncoming, CounterReservation} {
+		t.Run(anchor, func(t *testing.T) {
+			s := smallSettings(96)
+			s.Env.Actions.CounterAnchor = anchor
+			e := newEnv(t, s)
+			var seen [2][2]int // role x clamped
+			// Requests at x1 (the provider's x1.5 counter lands above the client's
+			// value) and at x0.5 (below it).
+			for _, h := range []haggle{{up: ActPrice0 + 7, down: ActPrice0 + 1}, {up: ActPrice0 + 7, down: ActPrice0 + 1, open: ActPrice0}} {
+				episode(t, e, 5, h.act, func(b *Batch, _ []Action) {
+					for i := range b.Agents {
+						d := &b.Decisions[i]
+						if d.Kind != market.DecideRespond || d.State >= scheme.StateAccepted ||
+							d.Incoming.Type != scheme.MsgOffer && d.Incoming.Type != scheme.MsgRequest {
+							continue
+						}
+						in := float64(b.Observation(i)[FeatIncomingRel])
+						if in <= 0.01 || in >= 10 {
+							continue // clamped or unknown
+						}
+						q := float64(d.Incoming.Terms.PricePerHour)
+						for k, mult := range s.Env.Actions.PriceMultipliers {
+							r, ok := e.decode(d, ActPrice0+k, 1)
+							if !ok || r.Type != scheme.MsgOffer {
+								t.Fatalf("price action %d decoded to %+v", k, r)
+							}
+							want, role, clamped := mult, 0, 0
+							if d.Role == scheme.RoleClient {
+								role = 1
+							}
+							if anchor == CounterReservation {
+								switch {
+								case role == 0 && in < 1:
+									want, clamped = mult/in, 1
+								case role == 1 && in > 1:
+									want, clamped = mult/in, 1
+								}
+							}
+							seen[role][clamped]++
+							// Prices are base units and the feature a float32: 1e-3 relative.
+							if got := float64(r.Price) / q; math.Abs(got/want-1) > 1e-3 {
+								t.Fatalf("%v, incoming_rel %g, x%g: offer %g x the incoming price, want %g", d.Role, in, mult, got, want)
+							}
+						}
+					}
+				})
+			}
+			for role := range seen {
+				if seen[role][0] == 0 || anchor == CounterReservation && seen[role][1] == 0 {
+					t.Fatalf("role %d: decisions checked unclamped/clamped %v", role, seen[role])
+				}
+			}
+		})
 	}
 }

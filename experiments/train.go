@@ -218,11 +218,17 @@ func (c *Config) trainTicks() int {
 // ppo.backend): checkpoints record it, and resuming refuses a checkpoint trained under
 // another config. The canonical form leaves out zero-valued keys, so a config key added
 // later whose zero value keeps the old behaviour (training.ppo.init_kl: 0) does not
-// orphan the checkpoints trained before it.
+// orphan the checkpoints trained before it; env.actions.counter_anchor: incoming, the
+// behaviour before that key existed, is left out the same way.
 func (c *Config) HashForCheckpoint() string {
 	x := *c
 	x.Training.Iterations, x.Training.Workers, x.Training.CheckpointEvery, x.Training.Greedy = 0, 0, 0, false
 	x.Training.PPO.Backend, x.Training.Device = "", ""
+	if x.Env.Actions.CounterAnchor == env.CounterIncoming {
+		// The behaviour from before the key existed: hashed as if absent, so older
+		// checkpoints still resume.
+		x.Env.Actions.CounterAnchor = ""
+	}
 	b, err := canonicalYAML(x)
 	if err != nil {
 		panic("experiments: config does not encode as YAML: " + err.Error())
