@@ -70,9 +70,10 @@ func (e *Env) ActionName(i int) string {
 var invalid = market.Response{Type: scheme.MsgType(255)}
 
 // decode turns discrete action idx (with price multiplier px when continuous) for
-// decision d into a market response. ok is false when the action means nothing for the
-// decision; the response is then one the market refuses.
-func (e *Env) decode(d *market.Decision, idx int, px float32) (market.Response, bool) {
+// decision d into a market response; base is d's counter-offer anchor (counterBase),
+// read by respond decisions only. ok is false when the action means
+// nothing for the decision; the response is then one the market refuses.
+func (e *Env) decode(d *market.Decision, idx int, px float32, base int64) (market.Response, bool) {
 	if idx == ActWait {
 		return market.Response{}, true
 	}
@@ -115,9 +116,8 @@ func (e *Env) decode(d *market.Decision, idx int, px float32) (market.Response, 
 		}
 		return invalid, false
 	case market.DecideRespond:
-		th, ok := m.Thread(d.Thread)
-		if !ok {
-			return invalid, false
+		if base < 0 {
+			return invalid, false // no live thread
 		}
 		provider := d.Role == scheme.RoleProvider
 		q := d.Incoming.Terms.PricePerHour
@@ -137,13 +137,6 @@ func (e *Env) decode(d *market.Decision, idx int, px float32) (market.Response, 
 		case idx == ActCollateralMissing && provider:
 			return market.Response{Type: scheme.MsgCollateralMissing}, true
 		case isPrice && d.State < scheme.StateAccepted:
-			base := q
-			if base <= 0 {
-				base = th.Terms.PricePerHour
-			}
-			if ac.CounterAnchor == CounterReservation {
-				base = e.reservationAnchor(d, &th.Terms, base)
-			}
 			p := float64(base) * mult(idx-ActPrice0)
 			return market.Response{Type: scheme.MsgOffer, Price: clampUnits(p)}, true
 		}
@@ -152,19 +145,37 @@ func (e *Env) decode(d *market.Decision, idx int, px float32) (market.Response, 
 	return invalid, false
 }
 
-// reservationAnchor clamps price base (units of the job's asset per hour) to the
-// deciding agent's side of its reservation: up to a provider's cost of the job, down to
-// a client's value of it. A reservation that is unknown or not positive leaves base as it
-// is.
-func (e *Env) reservationAnchor(d *market.Decision, t *scheme.Terms, base int64) int64 {
-	r := priceUnits(e.m, e.reference(d, t), t.Asset)
-	if r <= 0 {
+// counterBase returns the price (units of the job's asset per hour) a counter-offer's
+// multiplier applies to on respond decision d: the incoming price, or the thread's when
+// the incoming message names none, and with env.actions.reservation_anchor that price
+// clamped to the deciding agent's side of its reservation: up to a provider's cost of the
+// job, down to a client's value of it (a reservation that is unknown or not positive
+// leaves it as it is). It is computed once per decision, not per price action. It is -1
+// for other decisions and for a thread that is no longer live.
+func (e *Env) counterBase(d *market.Decision) int64 {
+	if d.Kind != market.DecideRespond {
+		return -1
+	}
+	th, ok := e.m.Thread(d.Thread)
+	if !ok {
+		return -1
+	}
+	base := d.Incoming.Terms.PricePerHour
+	if base <= 0 {
+		base = th.Terms.PricePerHour
+	}
+	if !e.s.Env.Actions.ReservationAnchor {
 		return base
 	}
-	if d.Role == scheme.RoleProvider {
-		return max(base, r)
+	r := priceUnits(e.m, e.reference(d, &th.Terms), th.Terms.Asset)
+	switch {
+	case r <= 0:
+	case d.Role == scheme.RoleProvider:
+		base = max(base, r)
+	default:
+		base = min(base, r)
 	}
-	return min(base, r)
+	return base
 }
 
 func priceUnits(m *market.Market, usd float64, a scheme.Asset) int64 {
@@ -193,15 +204,16 @@ func (e *Env) mask(d *market.Decision, out []bool) {
 	if d.Kind == 0 {
 		return
 	}
+	base := e.counterBase(d)
 	for i := range out {
-		r, ok := e.decode(d, i, 1)
+		r, ok := e.decode(d, i, 1, base)
 		if !ok {
 			continue
 		}
 		if e.s.Env.Actions.ContinuousPrice && i >= ActPrice0 && i < ActPrice0+len(e.s.Env.Actions.PriceMultipliers) {
 			// Every multiplier in range gives a positive price; the grid's first entry
 			// stands for all of them.
-			r, _ = e.decode(d, i, float32(e.s.Env.Actions.MinMultiplier))
+			r, _ = e.decode(d, i, float32(e.s.Env.Actions.MinMultiplier), base)
 		}
 		out[i] = e.m.Check(d, &r) == nil
 	}

@@ -55,21 +55,15 @@ type ActionConfig struct {
 	ContinuousPrice bool    `yaml:"continuous_price"`
 	MinMultiplier   float64 `yaml:"min_multiplier"`
 	MaxMultiplier   float64 `yaml:"max_multiplier"`
-	// CounterAnchor is the price an offer's multiplier applies to: CounterIncoming (the
-	// incoming price) or CounterReservation (the incoming price clamped to the agent's
-	// side of its reservation: the larger of it and a provider's cost of the job, the
-	// smaller of it and a client's value of it).
-	CounterAnchor string `yaml:"counter_anchor"`
+	// ReservationAnchor sets the price an offer's multiplier applies to: true anchors
+	// it at the incoming price clamped to the agent's side of its reservation (the larger
+	// of it and a provider's cost of the job, the smaller of it and a client's value of
+	// it), false at the incoming price itself.
+	ReservationAnchor bool `yaml:"reservation_anchor"`
 	// SwapFractions are the treasury actions' sizes: a fraction of the balance sold,
 	// for each ordered pair of assets.
 	SwapFractions []float64 `yaml:"swap_fractions"`
 }
-
-// The values of ActionConfig.CounterAnchor.
-const (
-	CounterIncoming    = "incoming"
-	CounterReservation = "reservation"
-)
 
 // ForecastConfig is an EWMA forecast (data.EWMA) of each location's electricity price
 // over the world's trailing window.
@@ -87,8 +81,8 @@ func DefaultConfig() Config {
 		Actions: ActionConfig{
 			PriceMultipliers: []float64{0.5, 0.7, 0.85, 1.0, 1.1, 1.2, 1.3, 1.5},
 			ContinuousPrice:  false, MinMultiplier: 0.25, MaxMultiplier: 4,
-			CounterAnchor: CounterIncoming,
-			SwapFractions: []float64{0.1, 0.5},
+			ReservationAnchor: true,
+			SwapFractions:     []float64{0.1, 0.5},
 		},
 		Forecast: ForecastConfig{Alpha: 0.1, HorizonTicks: 12},
 	}
@@ -128,11 +122,6 @@ func (c *Config) Validate() error {
 		add("actions.min_multiplier", "must be in (0, 1000], got %g", a.MinMultiplier)
 	} else if !(a.MaxMultiplier >= a.MinMultiplier) || a.MaxMultiplier > 1e3 {
 		add("actions.max_multiplier", "must be in [min_multiplier=%g, 1000], got %g", a.MinMultiplier, a.MaxMultiplier)
-	}
-	switch a.CounterAnchor {
-	case CounterIncoming, CounterReservation:
-	default:
-		add("actions.counter_anchor", "must be %s or %s, got %q", CounterIncoming, CounterReservation, a.CounterAnchor)
 	}
 	if len(a.SwapFractions) > 16 {
 		add("actions.swap_fractions", "must list at most 16 fractions, got %d", len(a.SwapFractions))

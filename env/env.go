@@ -314,7 +314,7 @@ func (e *Env) Step(acts []Action) (*Batch, error) {
 		if acts[i].Structured {
 			e.resp = append(e.resp, acts[i].Response)
 		} else {
-			r, _ := e.decode(d, int(acts[i].Index), acts[i].Price)
+			r, _ := e.decode(d, int(acts[i].Index), acts[i].Price, e.counterBase(d))
 			e.resp = append(e.resp, r)
 		}
 	}

@@ -510,7 +510,6 @@ func TestSettingsErrors(t *testing.T) {
 		{"negative count", func(s *Settings) { s.Market.Clients[0].Count = -3 }, "market.clients[0].count"},
 		{"deadlines", func(s *Settings) { s.Market.Validation.DelayTicks = 300 }, "market.validation.delay_ticks"},
 		{"reward kind", func(s *Settings) { s.Env.Reward.Kind = "profit" }, "env.reward.kind"},
-		{"counter anchor", func(s *Settings) { s.Env.Actions.CounterAnchor = "cost" }, "env.actions.counter_anchor"},
 		{"world", func(s *Settings) { s.World.Window = 1 }, "world.window"},
 	}
 	for _, c := range cases {
@@ -541,9 +540,7 @@ func FuzzActions(f *testing.F) {
 			s.Market.Clients[i].Count = 10
 		}
 		s.Env.Actions.ContinuousPrice = in[0]&1 == 1
-		if in[0]&2 != 0 {
-			s.Env.Actions.CounterAnchor = CounterReservation
-		}
+		s.Env.Actions.ReservationAnchor = in[0]&2 != 0
 		e := newEnv(t, s)
 		var buf bytes.Buffer
 		e.SetTrace(market.NewTraceWriter(&buf, market.TraceMeta{Policy: "fuzz"}))

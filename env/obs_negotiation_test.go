@@ -1,6 +1,7 @@
 package env
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -51,6 +52,7 @@ func (h haggle) req() int32 {
 func TestNegotiationFeatures(t *testing.T) {
 	s := smallSettings(120)
 	s.Env.Actions.PriceMultipliers = []float64{0.5, 0.7, 0.85, 1, 1.15, 1.3, 1.5}
+	s.Env.Actions.ReservationAnchor = false // the toy's prices are multiples of the incoming ones
 	e := newEnv(t, s)
 	h := haggle{up: ActPrice0 + 6, down: ActPrice0 + 1}
 	var checked [2]int
@@ -145,16 +147,16 @@ func TestMarketFeatures(t *testing.T) {
 }
 
 // TestCounterAnchor checks the price an offer's multiplier applies to against the
-// observation: with counter_anchor incoming, a counter at multiplier m names m x the
-// incoming price; with reservation, m x max(1, 1/incoming_rel) x the incoming price
+// observation: with reservation_anchor false, a counter at multiplier m names m x the
+// incoming price; with it true, m x max(1, 1/incoming_rel) x the incoming price
 // for a provider (incoming_rel is the incoming price over its cost: a bid below cost is
 // countered from the cost up) and m x min(1, 1/incoming_rel) for a client (an offer
 // above its value is countered from the value down). Both sides of the clamp must occur.
 func TestCounterAnchor(t *testing.T) {
-	for _, anchor := range []string{CounterIncoming, CounterReservation} {
-		t.Run(anchor, func(t *testing.T) {
+	for _, anchor := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reservation_anchor=%t", anchor), func(t *testing.T) {
 			s := smallSettings(96)
-			s.Env.Actions.CounterAnchor = anchor
+			s.Env.Actions.ReservationAnchor = anchor
 			e := newEnv(t, s)
 			var seen [2][2]int // role x clamped
 			// Requests at x1 (the provider's x1.5 counter lands above the client's
@@ -173,7 +175,7 @@ func TestCounterAnchor(t *testing.T) {
 						}
 						q := float64(d.Incoming.Terms.PricePerHour)
 						for k, mult := range s.Env.Actions.PriceMultipliers {
-							r, ok := e.decode(d, ActPrice0+k, 1)
+							r, ok := e.decode(d, ActPrice0+k, 1, e.counterBase(d))
 							if !ok || r.Type != scheme.MsgOffer {
 								t.Fatalf("price action %d decoded to %+v", k, r)
 							}
@@ -181,7 +183,7 @@ func TestCounterAnchor(t *testing.T) {
 							if d.Role == scheme.RoleClient {
 								role = 1
 							}
-							if anchor == CounterReservation {
+							if anchor {
 								switch {
 								case role == 0 && in < 1:
 									want, clamped = mult/in, 1
@@ -199,7 +201,7 @@ func TestCounterAnchor(t *testing.T) {
 				})
 			}
 			for role := range seen {
-				if seen[role][0] == 0 || anchor == CounterReservation && seen[role][1] == 0 {
+				if seen[role][0] == 0 || anchor && seen[role][1] == 0 {
 					t.Fatalf("role %d: decisions checked unclamped/clamped %v", role, seen[role])
 				}
 			}

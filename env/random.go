@@ -79,6 +79,7 @@ func (p *RandomLegal) pick(e *Env, d *market.Decision, mask []bool) int32 {
 		}
 	}
 	sc := m.SchemeConfig()
+	base := e.counterBase(d)
 	for i, ok := range mask {
 		if !ok {
 			continue
@@ -90,7 +91,7 @@ func (p *RandomLegal) pick(e *Env, d *market.Decision, mask []bool) int32 {
 		if p.Honest && (i == ActAcceptOther || (i == ActCollateralMissing && m.EscrowOnChain(d.Thread))) {
 			continue
 		}
-		r, _ := e.decode(d, i, 1)
+		r, _ := e.decode(d, i, 1, base)
 		switch {
 		case d.Kind == market.DecideOpen:
 			if !(float64(r.Price) <= valueUnits) {

@@ -3,8 +3,6 @@ package experiments
 import (
 	"strings"
 	"testing"
-
-	"github.com/hivegym/hivegym/env"
 )
 
 // The canonical encoding: a struct that gained zero-valued fields (a config key added
@@ -85,13 +83,6 @@ func TestHashForCheckpoint(t *testing.T) {
 	if same.HashForCheckpoint() != h {
 		t.Fatal("run-only keys changed the hash")
 	}
-	// A config from before counter_anchor existed decodes it as "" and behaved as
-	// incoming does: the same hash.
-	older := DefaultConfig()
-	older.Env.Actions.CounterAnchor = ""
-	if older.HashForCheckpoint() != h {
-		t.Fatal("counter_anchor: incoming hashes unlike a config without the key")
-	}
 	for name, edit := range map[string]func(*Config){
 		"init_kl":  func(c *Config) { c.Training.PPO.InitKL = 0.1 },
 		"seed":     func(c *Config) { c.Seed++ },
@@ -99,7 +90,7 @@ func TestHashForCheckpoint(t *testing.T) {
 		"num_envs": func(c *Config) { c.Training.NumEnvs++ },
 		"scheme":   func(c *Config) { c.Scheme.MaxRounds++ },
 		"ticks":    func(c *Config) { c.Env.EpisodeTicks++ },
-		"anchor":   func(c *Config) { c.Env.Actions.CounterAnchor = env.CounterReservation },
+		"anchor":   func(c *Config) { c.Env.Actions.ReservationAnchor = !c.Env.Actions.ReservationAnchor },
 	} {
 		c := DefaultConfig()
 		edit(&c)

@@ -123,6 +123,8 @@ var legacyKeys = []struct {
 }{
 	// Before it existed every critic was local; the default is now the centralized one.
 	{[]string{"training", "central_critic"}, func(c *Config) { c.Training.CentralCritic = false }},
+	// Before it existed every offer was anchored at the incoming price.
+	{[]string{"env", "actions", "reservation_anchor"}, func(c *Config) { c.Env.Actions.ReservationAnchor = false }},
 }
 
 // LoadRunConfig reads a run directory's config.yaml as LoadFile does, then gives each key

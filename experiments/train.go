@@ -217,18 +217,13 @@ func (c *Config) trainTicks() int {
 // (training.iterations, workers, checkpoint_every, greedy_eval, device and
 // ppo.backend): checkpoints record it, and resuming refuses a checkpoint trained under
 // another config. The canonical form leaves out zero-valued keys, so a config key added
-// later whose zero value keeps the old behaviour (training.ppo.init_kl: 0) does not
-// orphan the checkpoints trained before it; env.actions.counter_anchor: incoming, the
-// behaviour before that key existed, is left out the same way.
+// later whose zero value keeps the old behaviour (training.ppo.init_kl: 0,
+// env.actions.reservation_anchor: false) does not orphan the checkpoints trained before
+// it.
 func (c *Config) HashForCheckpoint() string {
 	x := *c
 	x.Training.Iterations, x.Training.Workers, x.Training.CheckpointEvery, x.Training.Greedy = 0, 0, 0, false
 	x.Training.PPO.Backend, x.Training.Device = "", ""
-	if x.Env.Actions.CounterAnchor == env.CounterIncoming {
-		// The behaviour from before the key existed: hashed as if absent, so older
-		// checkpoints still resume.
-		x.Env.Actions.CounterAnchor = ""
-	}
 	b, err := canonicalYAML(x)
 	if err != nil {
 		panic("experiments: config does not encode as YAML: " + err.Error())
