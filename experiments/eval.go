@@ -378,9 +378,10 @@ type evaluator struct {
 	// reported group gi and metric mi, indexed by episode (NaN until it finished).
 	samples [][][]float64
 	// market[name][ep] is the trained variant's market outcome name in episode ep.
-	market map[string][]float64
-	rows   []episodeRow
-	equity []equityRow
+	market  map[string][]float64
+	rows    []episodeRow
+	classes []classRow
+	equity  []equityRow
 	// mkt[v] and threads[v] are variant v's market rows and thread sample.
 	mkt     [][]marketRow
 	series  *seriesRec
@@ -396,6 +397,18 @@ type episodeRow struct {
 	ep     int
 	group  string
 	metric string
+	value  float64
+	order  int
+}
+
+// classRow is the mean of metric over the agents of one class (a provider's machine
+// class, a client's class) in one reported group and episode (classes.csv).
+type classRow struct {
+	ep     int
+	group  string
+	class  string
+	agents int
+	metric int // index into EvalMetrics
 	value  float64
 	order  int
 }
@@ -721,16 +734,49 @@ func (ev *evaluator) finish(v int, rec *tickRec, ep int) {
 	nm := len(EvalMetrics)
 	sums := make([]float64, len(vr.report)*nm)
 	cnts := make([]int, len(vr.report)*nm)
+	// Per group and agent class: the same means over that class's agents.
+	type classKey struct {
+		gi    int
+		class string
+	}
+	byClass := map[classKey][]float64{} // sums then counts: 2*nm entries, plus the agents
+	var keys []classKey
+	m := rec.e.Market()
 	for a, gi := range rec.groups {
 		if gi < 0 || len(rec.rets[a]) == 0 {
 			continue
 		}
 		s := metrics.Summarize(rec.rets[a], opts)
+		var cs []float64
+		if cl := m.ClassName(market.AgentID(a)); cl != "" {
+			k := classKey{gi, cl}
+			if cs = byClass[k]; cs == nil {
+				cs = make([]float64, 2*nm+1)
+				byClass[k] = cs
+				keys = append(keys, k)
+			}
+			cs[2*nm]++
+		}
 		for mi, x := range [...]float64{s.CumulativeReturn, s.Sharpe, s.Sortino, s.MaxDrawdown, s.DSRFinal} {
 			if !math.IsNaN(x) && !math.IsInf(x, 0) {
 				sums[gi*nm+mi] += x
 				cnts[gi*nm+mi]++
+				if cs != nil {
+					cs[mi] += x
+					cs[nm+mi]++
+				}
 			}
+		}
+	}
+	for _, k := range keys { // agent order: no map order reaches the rows (sorted on write)
+		cs := byClass[k]
+		for mi := range EvalMetrics {
+			x := math.NaN()
+			if cs[nm+mi] > 0 {
+				x = cs[mi] / cs[nm+mi]
+			}
+			ev.classes = append(ev.classes, classRow{ep: ep, group: vr.names[k.gi], class: k.class, agents: int(cs[2*nm]),
+				metric: mi, value: x, order: ev.groupOrder(v, k.gi)})
 		}
 	}
 	for gi := range vr.report {
@@ -835,6 +881,27 @@ func (ev *evaluator) write(res *EvalResult) error {
 	}
 	for _, r := range ev.rows {
 		c.row(ev.seeds[r.ep], r.group, r.metric, r.value)
+	}
+	if err := c.close(); err != nil {
+		return err
+	}
+	sortRows(ev.classes, func(a, b classRow) bool {
+		if a.ep != b.ep {
+			return a.ep < b.ep
+		}
+		if a.order != b.order {
+			return a.order < b.order
+		}
+		if a.class != b.class {
+			return a.class < b.class
+		}
+		return a.metric < b.metric
+	})
+	if c, err = createCSV(filepath.Join(dir, "classes.csv"), "seed,group,class,agents,metric,value"); err != nil {
+		return err
+	}
+	for _, r := range ev.classes {
+		c.row(ev.seeds[r.ep], r.group, r.class, r.agents, EvalMetrics[r.metric], r.value)
 	}
 	if err := c.close(); err != nil {
 		return err

@@ -318,6 +318,7 @@ func TestEval(t *testing.T) {
 	if bytes.Equal(files["market.csv"], files["baselines/cost-plus/market.csv"]) {
 		t.Error("the cost-plus baseline's market.csv equals the trained run's")
 	}
+	checkClassesCSV(t, &cfg, files["classes.csv"], files["episodes.csv"])
 	// The action histogram counts every decision of the trained providers: its counts
 	// add up to its total, its shares to 1, and it has one row per action.
 	if len(res.Actions) != 1 || res.Actions[0].Group != "providers" || res.Actions[0].Total == 0 {
@@ -632,5 +633,71 @@ func TestInitKLAnchor(t *testing.T) {
 		if !bytes.Equal(a[name], b[name]) {
 			t.Errorf("%s of the resumed run differs from the uninterrupted run's", name)
 		}
+	}
+}
+
+// checkClassesCSV checks eval's classes.csv against episodes.csv: every group's
+// cumulative return in an episode is the mean over its agents, so the agent-weighted
+// mean of its classes' rows must give it back; and the classes are the config's.
+func checkClassesCSV(t *testing.T, cfg *Config, classes, episodes []byte) {
+	t.Helper()
+	known := map[string]bool{}
+	for _, p := range cfg.Market.Providers {
+		known[p.Name] = p.Count > 0
+	}
+	for _, c := range cfg.Market.Clients {
+		known[c.Name] = c.Count > 0
+	}
+	lines := strings.Split(strings.TrimSpace(string(classes)), "\n")
+	if lines[0] != "seed,group,class,agents,metric,value" || len(lines) < 2 {
+		t.Fatalf("classes.csv: header %q, %d lines", lines[0], len(lines))
+	}
+	type key struct{ seed, group string }
+	sum, agents := map[key]float64{}, map[key]float64{}
+	seen := map[string]bool{}
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		if len(f) != 6 {
+			t.Fatalf("classes.csv line %q", l)
+		}
+		if !known[f[2]] {
+			t.Fatalf("classes.csv: class %q is not one of the config's", f[2])
+		}
+		seen[f[2]] = true
+		if f[4] != MetricCumulativeReturn {
+			continue
+		}
+		n, err1 := strconv.ParseFloat(f[3], 64)
+		x, err2 := strconv.ParseFloat(f[5], 64)
+		if err1 != nil || err2 != nil || n < 1 {
+			t.Fatalf("classes.csv line %q", l)
+		}
+		k := key{f[0], f[1]}
+		sum[k] += n * x
+		agents[k] += n
+	}
+	for name, present := range known {
+		if present && !seen[name] {
+			t.Errorf("classes.csv has no row for class %s", name)
+		}
+	}
+	checked := 0
+	for _, l := range strings.Split(strings.TrimSpace(string(episodes)), "\n")[1:] {
+		f := strings.Split(l, ",")
+		if f[2] != MetricCumulativeReturn {
+			continue
+		}
+		want, _ := strconv.ParseFloat(f[3], 64)
+		k := key{f[0], f[1]}
+		if agents[k] == 0 {
+			t.Fatalf("classes.csv has no rows for seed %s group %s", k.seed, k.group)
+		}
+		if got := sum[k] / agents[k]; math.Abs(got-want) > 1e-12+1e-9*math.Abs(want) {
+			t.Errorf("seed %s group %s: classes give %g, episodes.csv %g", k.seed, k.group, got, want)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no episode checked")
 	}
 }
