@@ -5,7 +5,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"testing"
 
@@ -120,18 +119,7 @@ func TestRunsFromBeforeTheCentralCritic(t *testing.T) {
 	dir := t.TempDir()
 	trainInterruptedAfter(t, cfg, dir, 1)
 	// Make it an old run: drop the key from its config.yaml.
-	path := filepath.Join(dir, "config.yaml")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := regexp.MustCompile(`(?m)^\s*central_critic: false\n`).ReplaceAll(b, nil)
-	if bytes.Equal(old, b) {
-		t.Fatal("config.yaml has no central_critic line to drop")
-	}
-	if err := os.WriteFile(path, old, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path, b := dropConfigLine(t, dir, "central_critic: false")
 	if c, err := LoadFile(path); err != nil || !c.Training.CentralCritic {
 		t.Fatalf("LoadFile: central_critic %v (%v), want today's default, true", c.Training.CentralCritic, err)
 	}

@@ -734,49 +734,55 @@ func (ev *evaluator) finish(v int, rec *tickRec, ep int) {
 	nm := len(EvalMetrics)
 	sums := make([]float64, len(vr.report)*nm)
 	cnts := make([]int, len(vr.report)*nm)
-	// Per group and agent class: the same means over that class's agents.
+	// Per group and agent class, the same means over that class's agents (classes.csv),
+	// in the order the classes first appear among the agents.
+	type classSum struct {
+		gi, agents int
+		class      string
+		sums       []float64
+		cnts       []int
+	}
 	type classKey struct {
 		gi    int
 		class string
 	}
-	byClass := map[classKey][]float64{} // sums then counts: 2*nm entries, plus the agents
-	var keys []classKey
+	var classes []*classSum
+	index := map[classKey]*classSum{}
 	m := rec.e.Market()
 	for a, gi := range rec.groups {
 		if gi < 0 || len(rec.rets[a]) == 0 {
 			continue
 		}
 		s := metrics.Summarize(rec.rets[a], opts)
-		var cs []float64
+		var cs *classSum
 		if cl := m.ClassName(market.AgentID(a)); cl != "" {
 			k := classKey{gi, cl}
-			if cs = byClass[k]; cs == nil {
-				cs = make([]float64, 2*nm+1)
-				byClass[k] = cs
-				keys = append(keys, k)
+			if cs = index[k]; cs == nil {
+				cs = &classSum{gi: gi, class: cl, sums: make([]float64, nm), cnts: make([]int, nm)}
+				index[k] = cs
+				classes = append(classes, cs)
 			}
-			cs[2*nm]++
+			cs.agents++
 		}
 		for mi, x := range [...]float64{s.CumulativeReturn, s.Sharpe, s.Sortino, s.MaxDrawdown, s.DSRFinal} {
 			if !math.IsNaN(x) && !math.IsInf(x, 0) {
 				sums[gi*nm+mi] += x
 				cnts[gi*nm+mi]++
 				if cs != nil {
-					cs[mi] += x
-					cs[nm+mi]++
+					cs.sums[mi] += x
+					cs.cnts[mi]++
 				}
 			}
 		}
 	}
-	for _, k := range keys { // agent order: no map order reaches the rows (sorted on write)
-		cs := byClass[k]
+	for _, cs := range classes {
 		for mi := range EvalMetrics {
 			x := math.NaN()
-			if cs[nm+mi] > 0 {
-				x = cs[mi] / cs[nm+mi]
+			if cs.cnts[mi] > 0 {
+				x = cs.sums[mi] / float64(cs.cnts[mi])
 			}
-			ev.classes = append(ev.classes, classRow{ep: ep, group: vr.names[k.gi], class: k.class, agents: int(cs[2*nm]),
-				metric: mi, value: x, order: ev.groupOrder(v, k.gi)})
+			ev.classes = append(ev.classes, classRow{ep: ep, group: vr.names[cs.gi], class: cs.class, agents: cs.agents,
+				metric: mi, value: x, order: ev.groupOrder(v, cs.gi)})
 		}
 	}
 	for gi := range vr.report {

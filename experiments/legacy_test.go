@@ -21,18 +21,7 @@ func TestRunsFromBeforeTheReservationAnchor(t *testing.T) {
 	cfg.Training.Iterations = 2
 	dir := t.TempDir()
 	trainInterruptedAfter(t, cfg, dir, 1)
-	path := filepath.Join(dir, "config.yaml")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := regexp.MustCompile(`(?m)^\s*reservation_anchor: false\n`).ReplaceAll(b, nil)
-	if bytes.Equal(old, b) {
-		t.Fatal("config.yaml has no reservation_anchor line to drop")
-	}
-	if err := os.WriteFile(path, old, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path, _ := dropConfigLine(t, dir, "reservation_anchor: false")
 	if c, err := LoadFile(path); err != nil || !c.Env.Actions.ReservationAnchor {
 		t.Fatalf("LoadFile: reservation_anchor %v (%v), want today's default, true", c.Env.Actions.ReservationAnchor, err)
 	}
@@ -54,4 +43,24 @@ func TestRunsFromBeforeTheReservationAnchor(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "config_hash") {
 		t.Fatalf("resumed a run trained with the incoming anchor under the reservation anchor: %v", err)
 	}
+}
+
+// dropConfigLine makes the run in dir look as if an older hivegym wrote it: it removes
+// the line "key: value" (line) from its config.yaml, as a key that did not exist yet
+// would be missing. It returns the file's path and its contents before.
+func dropConfigLine(t *testing.T, dir, line string) (path string, before []byte) {
+	t.Helper()
+	path = filepath.Join(dir, "config.yaml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := regexp.MustCompile(`(?m)^\s*`+regexp.QuoteMeta(line)+`\n`).ReplaceAll(b, nil)
+	if bytes.Equal(old, b) {
+		t.Fatalf("config.yaml has no %q line to drop", line)
+	}
+	if err := os.WriteFile(path, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, b
 }
