@@ -55,8 +55,10 @@ DIR/cells.csv (each group's strongest baseline), and prints the table on stdout
 (--json: scoreboard.json; --markdown: the Markdown table between its markers).
 Sharded stores merge with 'hivegym runs merge' into DIR/runs.db; then --no-run
 writes the files and prints the table of the merged store without running anything.
---splice FILE replaces the table between the markers in FILE (docs/training.md) with
-the Markdown table.
+--splice FILE replaces the table between this scoreboard's markers in FILE
+(docs/training.md), "<!-- scoreboard:begin NAME -->" and "<!-- scoreboard:end NAME -->"
+with NAME the scoreboard's name, with the Markdown table; other scoreboards' tables in
+the file stay.
 
 Exit code 1 when a run failed (the table shows the others), 130 when interrupted
 (what finished is kept; continue with --resume).`,
@@ -76,7 +78,7 @@ Exit code 1 when a run failed (the table shows the others), 130 when interrupted
 	f.BoolVar(&opts.NoRun, "no-run", false, "run nothing: write the files and print the table of the runs the store holds")
 	f.BoolVar(&opts.JSON, "json", false, "print scoreboard.json on stdout")
 	f.BoolVar(&opts.Markdown, "markdown", false, "print the Markdown table (between its markers) on stdout")
-	f.StringVar(&opts.Splice, "splice", "", "replace the table between the scoreboard markers in this file")
+	f.StringVar(&opts.Splice, "splice", "", "replace the table between this scoreboard's markers in this file")
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
 }
@@ -181,7 +183,7 @@ func runScoreboard(ctx context.Context, opts *scoreboardOptions) error {
 	return nil
 }
 
-// spliceTable replaces the scoreboard table between the markers in file.
+// spliceTable replaces the table between the scoreboard's markers in file.
 func spliceTable(file string, doc *scoreboard.Doc) error {
 	src, err := os.ReadFile(file)
 	if err != nil {
@@ -191,7 +193,7 @@ func spliceTable(file string, doc *scoreboard.Doc) error {
 	if err := doc.WriteMarkdown(&tb); err != nil {
 		return err
 	}
-	out, err := scoreboard.Splice(string(src), tb.String())
+	out, err := scoreboard.Splice(string(src), doc.Scoreboard, tb.String())
 	if err != nil {
 		return &experiments.Error{File: file, Msg: err.Error()}
 	}

@@ -124,14 +124,16 @@ func TestScoreboardTiny(t *testing.T) {
 		}
 	}
 
-	// --splice replaces the table between the markers of a document, and only that.
-	md := writeFile(t, "doc.md", "# Doc\n\n"+scoreboard.MarkdownBegin+"\nold table\n"+scoreboard.MarkdownEnd+"\n\nafter\n")
+	// --splice replaces the table between this scoreboard's markers in a document, and only
+	// that: another scoreboard's table stays.
+	other := scoreboard.MarkdownBegin("other") + "\nother table\n" + scoreboard.MarkdownEnd("other") + "\n"
+	md := writeFile(t, "doc.md", "# Doc\n\n"+scoreboard.MarkdownBegin("tiny")+"\nold table\n"+scoreboard.MarkdownEnd("tiny")+"\n\nafter\n"+other)
 	code, mdOut, stderr := runCLI(t, "scoreboard", "-c", file, "--out", filepath.Join(tmp, "w1"), "--no-run", "--markdown", "--splice", md)
 	if code != 0 {
 		t.Fatalf("--splice: exit %d %s", code, stderr)
 	}
 	spliced, _ := os.ReadFile(md)
-	if want := "# Doc\n\n" + mdOut + "\nafter\n"; string(spliced) != want || !strings.Contains(mdOut, "| gas-spike | compute-marketplace | providers learn | providers |") {
+	if want := "# Doc\n\n" + mdOut + "\nafter\n" + other; string(spliced) != want || !strings.Contains(mdOut, "| gas-spike | compute-marketplace | providers learn | providers |") {
 		t.Fatalf("spliced document:\n%s\nwant:\n%s", spliced, want)
 	}
 

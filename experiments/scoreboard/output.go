@@ -20,9 +20,15 @@ const (
 	FileJSON      = "scoreboard.json"
 	FileCSV       = "scoreboard.csv"
 	FileCellsCSV  = "cells.csv"
-	MarkdownBegin = "<!-- scoreboard:begin -->"
-	MarkdownEnd   = "<!-- scoreboard:end -->"
 )
+
+// MarkdownBegin and MarkdownEnd are the markers around the table of the scoreboard named
+// name in a Markdown file, so that one file (docs/training.md) can hold the tables of
+// several scoreboards, each spliced by its own.
+func MarkdownBegin(name string) string { return "<!-- scoreboard:begin " + name + " -->" }
+
+// MarkdownEnd: see MarkdownBegin.
+func MarkdownEnd(name string) string { return "<!-- scoreboard:end " + name + " -->" }
 
 // setupTitle is a setup's name in tables.
 func setupTitle(s string) string {
@@ -108,11 +114,11 @@ func orDash(s string) string {
 	return s
 }
 
-// WriteMarkdown writes the pooled results as a Markdown table between MarkdownBegin and
-// MarkdownEnd, for docs/training.md.
+// WriteMarkdown writes the pooled results as a Markdown table between the scoreboard's
+// MarkdownBegin and MarkdownEnd markers, for docs/training.md.
 func (d *Doc) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
-	b.WriteString(MarkdownBegin + "\n")
+	b.WriteString(MarkdownBegin(d.Scoreboard) + "\n")
 	fmt.Fprintf(&b, "Scoreboard `%s`: %d of %d runs done; seeds %s; %d held-out episodes (seed %d) per policy. "+
 		"Δ is trained minus the strongest baseline, paired by episode, pooled over seeds (mean of the seeds' means, "+
 		"95%% t interval over seeds); cumulative return in percentage points. Seeds > 0: seeds whose own intervals "+
@@ -136,7 +142,7 @@ func (d *Doc) WriteMarkdown(w io.Writer) error {
 		row = append(row, mark)
 		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
 	}
-	b.WriteString(MarkdownEnd + "\n")
+	b.WriteString(MarkdownEnd(d.Scoreboard) + "\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -149,19 +155,44 @@ func seedList(s []uint64) string {
 	return strings.Join(parts, ", ")
 }
 
-// Splice replaces the text between MarkdownBegin and MarkdownEnd (markers included) in
-// doc with table, which must carry the markers itself.
-func Splice(doc, table string) (string, error) {
-	i := strings.Index(doc, MarkdownBegin)
-	j := strings.Index(doc, MarkdownEnd)
-	if i < 0 || j < i {
-		return "", fmt.Errorf("no %s ... %s markers", MarkdownBegin, MarkdownEnd)
+// Splice replaces the text between the markers of the scoreboard named name (markers
+// included) in doc with table, which must carry the markers itself. A marker counts only
+// on a line of its own, so prose that quotes one is left alone.
+func Splice(doc, name, table string) (string, error) {
+	begin, end := MarkdownBegin(name), MarkdownEnd(name)
+	i := lineIndex(doc, begin, 0)
+	j := -1
+	if i >= 0 {
+		j = lineIndex(doc, end, i)
 	}
-	end := j + len(MarkdownEnd)
-	if end < len(doc) && doc[end] == '\n' {
-		end++
+	if j < 0 {
+		return "", fmt.Errorf("no %s ... %s markers, each on a line of its own: put them where scoreboard %s's table goes", begin, end, name)
 	}
-	return doc[:i] + table + doc[end:], nil
+	k := j + len(end)
+	if k < len(doc) && doc[k] == '\n' {
+		k++
+	}
+	return doc[:i] + table + doc[k:], nil
+}
+
+// lineIndex is the offset of the first line of doc at or after from that is exactly line
+// (up to a trailing carriage return), or -1.
+func lineIndex(doc, line string, from int) int {
+	for from <= len(doc) {
+		n := strings.IndexByte(doc[from:], '\n')
+		cur := doc[from:]
+		if n >= 0 {
+			cur = doc[from : from+n]
+		}
+		if strings.TrimSuffix(cur, "\r") == line {
+			return from
+		}
+		if n < 0 {
+			break
+		}
+		from += n + 1
+	}
+	return -1
 }
 
 // WriteFiles writes scoreboard.json, scoreboard.csv (every baseline, per seed and

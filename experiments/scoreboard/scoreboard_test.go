@@ -61,13 +61,18 @@ func TestShippedScoreboard(t *testing.T) {
 }
 
 func TestSplice(t *testing.T) {
-	doc := "a\n" + MarkdownBegin + "\nold\n" + MarkdownEnd + "\nb\n"
-	got, err := Splice(doc, MarkdownBegin+"\nnew\n"+MarkdownEnd+"\n")
-	if err != nil || got != "a\n"+MarkdownBegin+"\nnew\n"+MarkdownEnd+"\nb\n" {
+	a, b := MarkdownBegin("a")+"\nold a\n"+MarkdownEnd("a")+"\n", MarkdownBegin("b")+"\nold b\n"+MarkdownEnd("b")+"\n"
+	// Prose that quotes a marker inside a line is not a marker.
+	quote := "the markers `" + MarkdownBegin("b") + "` and `" + MarkdownEnd("b") + "` below\n"
+	doc := quote + a + "y\n" + b + "z\n"
+	got, err := Splice(doc, "b", MarkdownBegin("b")+"\nnew\n"+MarkdownEnd("b")+"\n")
+	if err != nil || got != quote+a+"y\n"+MarkdownBegin("b")+"\nnew\n"+MarkdownEnd("b")+"\nz\n" {
 		t.Fatalf("%q %v", got, err)
 	}
-	if _, err := Splice("no markers", "x"); err == nil {
-		t.Fatal("no markers: no error")
+	for _, bad := range []string{"no markers", a, quote, MarkdownEnd("b") + "\n" + MarkdownBegin("b"), MarkdownBegin("b") + " x\n" + MarkdownEnd("b")} {
+		if _, err := Splice(bad, "b", "x"); err == nil || !strings.Contains(err.Error(), MarkdownBegin("b")) {
+			t.Fatalf("%q: error %v", bad, err)
+		}
 	}
 }
 
@@ -160,42 +165,44 @@ func TestResultsByHand(t *testing.T) {
 	}
 }
 
-// TestProvidersScoreboardIsTheShippedOnesSubset: experiments/scoreboards/providers.yaml
-// (whose table docs/training.md shows) runs exactly the providers-learning cells of the
-// shipped scoreboard, each seed with the same resolved config.
-func TestProvidersScoreboardIsTheShippedOnesSubset(t *testing.T) {
+// TestRoleScoreboardsAreTheShippedOnesSubsets: experiments/scoreboards/providers.yaml and
+// clients.yaml (whose tables docs/training.md shows) each run exactly one role setup's cells
+// of the shipped scoreboard, each seed with the same resolved config.
+func TestRoleScoreboardsAreTheShippedOnesSubsets(t *testing.T) {
 	full, err := LoadFile("../scoreboards/default.yaml")
 	if err != nil {
 		t.Fatal(err)
-	}
-	sub, err := LoadFile("../scoreboards/providers.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(sub.Setups, []string{SetupProviders}) || !slices.Equal(sub.Seeds, full.Seeds) || sub.Episodes != full.Episodes {
-		t.Fatalf("board %+v", sub)
 	}
 	type key struct {
 		scenario, scheme string
 		seed             uint64
 	}
-	want := map[key]experiments.Config{}
 	fullCells := full.Cells()
-	for _, r := range full.Sweep.Runs(sweep.Shard{}) {
-		if c := fullCells[r.Index/len(full.Seeds)]; c.Setup == SetupProviders {
-			want[key{c.Scenario, c.Scheme, r.Seed}] = r.Config
+	for file, setup := range map[string]string{"providers.yaml": SetupProviders, "clients.yaml": SetupClients} {
+		sub, err := LoadFile("../scoreboards/" + file)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	subCells := sub.Cells()
-	runs := sub.Sweep.Runs(sweep.Shard{})
-	if len(runs) != len(want) || len(runs) != 6*2*3 {
-		t.Fatalf("%d runs, the shipped scoreboard has %d providers runs", len(runs), len(want))
-	}
-	for _, r := range runs {
-		c := subCells[r.Index/len(sub.Seeds)]
-		w, ok := want[key{c.Scenario, c.Scheme, r.Seed}]
-		if !ok || !reflect.DeepEqual(r.Config, w) {
-			t.Fatalf("run %d (%s): not the shipped scoreboard's providers run", r.Index, r.Name)
+		if !slices.Equal(sub.Setups, []string{setup}) || !slices.Equal(sub.Seeds, full.Seeds) || sub.Episodes != full.Episodes {
+			t.Fatalf("%s: board %+v", file, sub)
+		}
+		want := map[key]experiments.Config{}
+		for _, r := range full.Sweep.Runs(sweep.Shard{}) {
+			if c := fullCells[r.Index/len(full.Seeds)]; c.Setup == setup {
+				want[key{c.Scenario, c.Scheme, r.Seed}] = r.Config
+			}
+		}
+		subCells := sub.Cells()
+		runs := sub.Sweep.Runs(sweep.Shard{})
+		if len(runs) != len(want) || len(runs) != 6*2*3 {
+			t.Fatalf("%s: %d runs, the shipped scoreboard has %d %s runs", file, len(runs), len(want), setup)
+		}
+		for _, r := range runs {
+			c := subCells[r.Index/len(sub.Seeds)]
+			w, ok := want[key{c.Scenario, c.Scheme, r.Seed}]
+			if !ok || !reflect.DeepEqual(r.Config, w) {
+				t.Fatalf("%s: run %d (%s): not the shipped scoreboard's %s run", file, r.Index, r.Name, setup)
+			}
 		}
 	}
 }
