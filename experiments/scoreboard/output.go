@@ -17,9 +17,9 @@ import (
 
 // Files the scoreboard writes next to its run store.
 const (
-	FileJSON      = "scoreboard.json"
-	FileCSV       = "scoreboard.csv"
-	FileCellsCSV  = "cells.csv"
+	FileJSON     = "scoreboard.json"
+	FileCSV      = "scoreboard.csv"
+	FileCellsCSV = "cells.csv"
 )
 
 // MarkdownBegin and MarkdownEnd are the markers around the table of the scoreboard named
