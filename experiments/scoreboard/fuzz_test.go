@@ -2,6 +2,7 @@ package scoreboard
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,6 +32,46 @@ func FuzzLoad(f *testing.F) {
 		}
 		if b.Sweep == nil || b.Sweep.NumRuns() != len(b.Cells())*len(b.Seeds) {
 			t.Fatalf("board without its sweep: %+v", b)
+		}
+	})
+}
+
+// FuzzSplice: on any document, Splice either refuses (naming the markers) or keeps the
+// text before the first begin marker line and after the end marker line that follows it,
+// and puts the table between them; it never panics.
+func FuzzSplice(f *testing.F) {
+	begin, end := MarkdownBegin("s"), MarkdownEnd("s")
+	f.Add("a\n" + begin + "\nold\n" + end + "\nb\n")
+	f.Add(begin + "\r\n" + end)
+	f.Add(begin + "\r\nx\r\n" + end + "\r\nafter\r\n")
+	f.Add("`" + begin + "`\n" + begin + "\n" + end + "\n" + end + "\n")
+	f.Add(end + "\n" + begin + "\n")
+	f.Add("")
+	table := begin + "\nT\n" + end + "\n"
+	f.Fuzz(func(t *testing.T, doc string) {
+		got, err := Splice(doc, "s", table)
+		if err != nil {
+			if !strings.Contains(err.Error(), begin) {
+				t.Fatalf("error %v does not name the markers", err)
+			}
+			return
+		}
+		// The slow model: split into lines, find the marker lines by equality.
+		lines := strings.SplitAfter(doc, "\n")
+		bare := func(l string) string { return strings.TrimSuffix(strings.TrimSuffix(l, "\n"), "\r") }
+		i := slices.IndexFunc(lines, func(l string) bool { return bare(l) == begin })
+		j := -1
+		if i >= 0 {
+			if k := slices.IndexFunc(lines[i:], func(l string) bool { return bare(l) == end }); k >= 0 {
+				j = i + k
+			}
+		}
+		if j < 0 {
+			t.Fatalf("spliced %q without markers", doc)
+		}
+		want := strings.Join(lines[:i], "") + table + strings.Join(lines[j+1:], "")
+		if got != want {
+			t.Fatalf("Splice(%q) = %q, want %q", doc, got, want)
 		}
 	})
 }

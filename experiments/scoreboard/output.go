@@ -168,7 +168,10 @@ func Splice(doc, name, table string) (string, error) {
 	if j < 0 {
 		return "", fmt.Errorf("no %s ... %s markers, each on a line of its own: put them where scoreboard %s's table goes", begin, end, name)
 	}
-	k := j + len(end)
+	k := j + len(end) // past the end marker's line ending too: "\n", "\r\n" or a last "\r"
+	if k < len(doc) && doc[k] == '\r' {
+		k++
+	}
 	if k < len(doc) && doc[k] == '\n' {
 		k++
 	}
