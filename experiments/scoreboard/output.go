@@ -157,45 +157,22 @@ func seedList(s []uint64) string {
 
 // Splice replaces the text between the markers of the scoreboard named name (markers
 // included) in doc with table, which must carry the markers itself. A marker counts only
-// on a line of its own, so prose that quotes one is left alone.
+// on a line of its own (its line ending, "\n" or "\r\n", goes with it), so prose that
+// quotes one is left alone.
 func Splice(doc, name, table string) (string, error) {
 	begin, end := MarkdownBegin(name), MarkdownEnd(name)
-	i := lineIndex(doc, begin, 0)
-	j := -1
-	if i >= 0 {
-		j = lineIndex(doc, end, i)
-	}
-	if j < 0 {
-		return "", fmt.Errorf("no %s ... %s markers, each on a line of its own: put them where scoreboard %s's table goes", begin, end, name)
-	}
-	k := j + len(end) // past the end marker's line ending too: "\n", "\r\n" or a last "\r"
-	if k < len(doc) && doc[k] == '\r' {
-		k++
-	}
-	if k < len(doc) && doc[k] == '\n' {
-		k++
-	}
-	return doc[:i] + table + doc[k:], nil
-}
-
-// lineIndex is the offset of the first line of doc at or after from that is exactly line
-// (up to a trailing carriage return), or -1.
-func lineIndex(doc, line string, from int) int {
-	for from <= len(doc) {
-		n := strings.IndexByte(doc[from:], '\n')
-		cur := doc[from:]
-		if n >= 0 {
-			cur = doc[from : from+n]
+	i, off := -1, 0
+	for line := range strings.Lines(doc) {
+		bare := strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+		switch {
+		case i < 0 && bare == begin:
+			i = off
+		case i >= 0 && bare == end:
+			return doc[:i] + table + doc[off+len(line):], nil
 		}
-		if strings.TrimSuffix(cur, "\r") == line {
-			return from
-		}
-		if n < 0 {
-			break
-		}
-		from += n + 1
+		off += len(line)
 	}
-	return -1
+	return "", fmt.Errorf("no %s ... %s markers, each on a line of its own: put them where scoreboard %s's table goes", begin, end, name)
 }
 
 // WriteFiles writes scoreboard.json, scoreboard.csv (every baseline, per seed and

@@ -178,7 +178,8 @@ func TestRoleScoreboardsAreTheShippedOnesSubsets(t *testing.T) {
 		seed             uint64
 	}
 	fullCells := full.Cells()
-	for file, setup := range map[string]string{"providers.yaml": SetupProviders, "clients.yaml": SetupClients} {
+	for _, f := range []struct{ file, setup string }{{"providers.yaml", SetupProviders}, {"clients.yaml", SetupClients}} {
+		file, setup := f.file, f.setup
 		sub, err := LoadFile("../scoreboards/" + file)
 		if err != nil {
 			t.Fatal(err)
